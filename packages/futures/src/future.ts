@@ -1,0 +1,409 @@
+import { inspect } from 'node:util';
+import { CancelledError, InvalidStateError, TimeoutError } from './errors.js';
+import { startTimer, type Timer } from './internal/timer.js';
+import { normalizeTimeout } from './internal/validate.js';
+
+/** The four states a future can be in. Mirrors CPython's `_STATE_TO_DESCRIPTION_MAP` keys. */
+export type FutureState = 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED';
+
+/** A done-callback: receives the future once it is finished or cancelled. */
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * Internal: a removable completion listener (the waiter of `wait`, `asCompleted`,
+ * `result(timeout)`). Listeners must not throw.
+ */
+export type Listener = (future: Future<unknown>) => void;
+
+/** Internal: how an executor hears about the futures it made. Set once per future. */
+export interface FutureObserver {
+  futureStarted(future: Future<unknown>): void;
+  futureDone(future: Future<unknown>): void;
+  callbackError(error: unknown, future: Future<unknown>): void;
+}
+
+/** Internal: a synchronous look at a future's outcome. */
+export interface Outcome<T> {
+  readonly state: FutureState;
+  readonly failed: boolean;
+  readonly value: T | undefined;
+  readonly error: unknown;
+}
+
+const unset = (): never => {
+  throw new Error('Future internals used before the Future class was initialised');
+};
+
+// Package-internal access to a future's private state. Assigned in Future's static block,
+// which is the only place that can reach `#` fields; not re-exported from index.ts.
+export let addListener: (future: Future<unknown>, listener: Listener) => void = unset;
+export let removeListener: (future: Future<unknown>, listener: Listener) => void = unset;
+export let setObserver: (future: Future<unknown>, observer: FutureObserver) => void = unset;
+export let outcome: <T>(future: Future<T>) => Outcome<T> = unset;
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object' || typeof value === 'function') {
+    const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' ? name : 'Object';
+  }
+  return typeof value;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeName(error);
+}
+
+/**
+ * The result of an asynchronous computation. Mirrors `concurrent.futures.Future`.
+ *
+ * A future is made by `Executor.submit` (or bare, with `new Future()`, for tests and executor
+ * authors). It is `PENDING` until an executor starts it (`RUNNING`), then `FINISHED` with a
+ * value or an error; a future that has not started can be `CANCELLED`. Futures are thenable:
+ * `await future` is `await future.result()`.
+ *
+ * A failed future nobody reads never causes an `unhandledRejection`: no promise exists until
+ * someone asks for one.
+ *
+ * @example
+ * ```ts
+ * const future = executor.submit(fetchJson, url);
+ * future.addDoneCallback((f) => console.log('done', f.state));
+ * const value = await future.result(5_000); // TimeoutError after 5 s; the future is unaffected
+ * ```
+ */
+export class Future<T> implements PromiseLike<T> {
+  #state: FutureState = 'PENDING';
+  /** CANCELLED and the executor has seen it (CPython's CANCELLED_AND_NOTIFIED). */
+  #notified = false;
+  #value: T | undefined = undefined;
+  #error: unknown = undefined;
+  /** Kept apart from #error so that `throw undefined` and `throw 0` are failures (gh-132063). */
+  #failed = false;
+  #listeners: Listener[] | undefined = undefined;
+  // Typed without T so that Future<T> stays assignable to Future<unknown> (covariant).
+  #callbacks: ((future: unknown) => void)[] | undefined = undefined;
+  #observer: FutureObserver | undefined = undefined;
+
+  static {
+    addListener = (future, listener) => {
+      (future.#listeners ??= []).push(listener);
+    };
+    removeListener = (future, listener) => {
+      const listeners = future.#listeners;
+      if (listeners === undefined) return;
+      const index = listeners.indexOf(listener);
+      if (index === -1) return;
+      // Order among internal listeners is irrelevant: swap-remove keeps this O(1).
+      const last = listeners.pop() as Listener;
+      if (index < listeners.length) listeners[index] = last;
+    };
+    setObserver = (future, observer) => {
+      future.#observer = observer;
+    };
+    outcome = <U>(future: Future<U>): Outcome<U> => ({
+      state: future.#state,
+      failed: future.#failed,
+      value: future.#value,
+      error: future.#error,
+    });
+  }
+
+  /** The current state. CPython's `CANCELLED_AND_NOTIFIED` shows as `'CANCELLED'`. */
+  get state(): FutureState {
+    return this.#state;
+  }
+
+  /**
+   * Cancels the future if it has not started. Mirrors `Future.cancel`.
+   *
+   * @returns `true` if the future is now cancelled (or already was); `false` once it is
+   *   `RUNNING` or `FINISHED`.
+   * @example
+   * ```ts
+   * if (future.cancel()) console.log('it will never run');
+   * ```
+   */
+  cancel(): boolean {
+    if (this.#state === 'CANCELLED') return true;
+    if (this.#state !== 'PENDING') return false;
+    this.#state = 'CANCELLED';
+    // Waiters hear about the cancellation now, not when a worker dequeues the task: CPython
+    // bugs gh-92001 / gh-109934 leave such futures "not done" for wait() and as_completed().
+    this.#complete();
+    return true;
+  }
+
+  /** `true` if the future was cancelled. Mirrors `Future.cancelled`. @example `f.cancelled()` */
+  cancelled(): boolean {
+    return this.#state === 'CANCELLED';
+  }
+
+  /** `true` while the task runs (or has been handed to a worker). Mirrors `Future.running`. @example `f.running()` */
+  running(): boolean {
+    return this.#state === 'RUNNING';
+  }
+
+  /** `true` once the future is finished or cancelled. Mirrors `Future.done`. @example `f.done()` */
+  done(): boolean {
+    return this.#state === 'FINISHED' || this.#state === 'CANCELLED';
+  }
+
+  /**
+   * The task's value. Mirrors `Future.result`.
+   *
+   * @param timeout - milliseconds to wait; `undefined` waits forever, `0` (or less) only
+   *   checks. Waking is event-driven: the promise settles the moment the future completes or
+   *   is cancelled.
+   * @returns a promise of the value.
+   * @throws (rejects) the task's own error (any value, `undefined` included),
+   *   `CancelledError` if the future was cancelled, `TimeoutError` if it is still not done
+   *   after `timeout` ms (the future itself is unaffected).
+   * @example
+   * ```ts
+   * const value = await future.result(1_000);
+   * ```
+   */
+  result(timeout?: number): Promise<T> {
+    const ms = normalizeTimeout(timeout);
+    return this.#whenDone(ms, () => {
+      if (this.#state === 'CANCELLED') throw new CancelledError();
+      if (this.#failed) throw this.#error;
+      return this.#value as T;
+    });
+  }
+
+  /**
+   * The task's error, or `undefined` if it succeeded. Mirrors `Future.exception`.
+   *
+   * @param timeout - as for {@link Future.result}.
+   * @returns a promise of the thrown value; it never rejects with the task's own error.
+   * @throws (rejects) `CancelledError` if the future was cancelled, `TimeoutError` on timeout.
+   * @example
+   * ```ts
+   * const error = await future.exception();
+   * if (error !== undefined) console.error(error);
+   * ```
+   */
+  exception(timeout?: number): Promise<unknown> {
+    const ms = normalizeTimeout(timeout);
+    return this.#whenDone(ms, () => {
+      if (this.#state === 'CANCELLED') throw new CancelledError();
+      return this.#failed ? this.#error : undefined;
+    });
+  }
+
+  /**
+   * Calls `fn(future)` once the future is done. Mirrors `Future.add_done_callback`.
+   *
+   * Callbacks run in the order added, exactly once. On a future that is already done, `fn`
+   * runs synchronously, before `addDoneCallback` returns. A callback that throws is reported
+   * (the executor's `'callbackError'` event, else `console.error`) and never stops the others.
+   *
+   * @throws TypeError if `fn` is not a function.
+   * @example
+   * ```ts
+   * future.addDoneCallback((f) => console.log(f.state));
+   * ```
+   */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`addDoneCallback() expects a function, got ${inspect(fn, { depth: 0 })}`);
+    }
+    if (this.done()) {
+      this.#invoke(fn);
+    } else {
+      (this.#callbacks ??= []).push(fn as (future: unknown) => void);
+    }
+  }
+
+  /**
+   * Executor side: moves a `PENDING` future to `RUNNING`, or acknowledges a cancellation.
+   * Mirrors `Future.set_running_or_notify_cancel`.
+   *
+   * @returns `true` if the work should run; `false` if the future was cancelled (the work
+   *   must then not run).
+   * @throws InvalidStateError if the future is running, finished, or its cancellation was
+   *   already acknowledged.
+   * @example
+   * ```ts
+   * if (future.setRunningOrNotifyCancel()) future.setResult(work());
+   * ```
+   */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === 'PENDING') {
+      this.#state = 'RUNNING';
+      const observer = this.#observer;
+      if (observer !== undefined) {
+        try {
+          observer.futureStarted(this);
+        } catch (error) {
+          this.#reportCallbackError(error);
+        }
+      }
+      return true;
+    }
+    if (this.#state === 'CANCELLED' && !this.#notified) {
+      this.#notified = true;
+      return false;
+    }
+    throw new InvalidStateError(`Future in unexpected state: ${this.#state}: ${this.toString()}`);
+  }
+
+  /**
+   * Executor side: completes the future with a value. Mirrors `Future.set_result`.
+   *
+   * @throws InvalidStateError (naming the state) if the future is already done.
+   * @example
+   * ```ts
+   * const f = new Future<number>();
+   * f.setResult(42);
+   * ```
+   */
+  setResult(value: T): void {
+    this.#assertNotDone();
+    this.#value = value;
+    this.#state = 'FINISHED';
+    this.#complete();
+  }
+
+  /**
+   * Executor side: completes the future with an error (any value: `undefined` and `0` are
+   * failures too). Mirrors `Future.set_exception`.
+   *
+   * @throws InvalidStateError (naming the state) if the future is already done.
+   * @example
+   * ```ts
+   * const f = new Future<number>();
+   * f.setException(new RangeError('too big'));
+   * ```
+   */
+  setException(error: unknown): void {
+    this.#assertNotDone();
+    this.#error = error;
+    this.#failed = true;
+    this.#state = 'FINISHED';
+    this.#complete();
+  }
+
+  /**
+   * Makes the future awaitable: `await future` is `await future.result()`.
+   *
+   * @example
+   * ```ts
+   * const value = await future;
+   * ```
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.result().then(onfulfilled, onrejected);
+  }
+
+  /** As `Promise.prototype.catch`. @example `await future.catch(() => fallback)` */
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.result().catch(onrejected);
+  }
+
+  /** As `Promise.prototype.finally`. @example `await future.finally(cleanup)` */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.result().finally(onfinally);
+  }
+
+  /**
+   * CPython's repr: `<Future state=finished returned number>`.
+   *
+   * @example
+   * ```ts
+   * String(new Future()); // '<Future state=pending>'
+   * ```
+   */
+  toString(): string {
+    switch (this.#state) {
+      case 'FINISHED':
+        return this.#failed
+          ? `<Future state=finished raised ${errorName(this.#error)}>`
+          : `<Future state=finished returned ${typeName(this.#value)}>`;
+      default:
+        return `<Future state=${this.#state.toLowerCase()}>`;
+    }
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  #assertNotDone(): void {
+    if (this.done()) throw new InvalidStateError(`${this.#state}: ${this.toString()}`);
+  }
+
+  #whenDone<R>(ms: number | undefined, read: () => R): Promise<R> {
+    if (this.done()) {
+      try {
+        return Promise.resolve(read());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (ms === 0) return Promise.reject(new TimeoutError('future not done (timeout 0 ms)'));
+    return new Promise<R>((resolve, reject) => {
+      let timer: Timer | undefined;
+      const listener: Listener = () => {
+        timer?.clear();
+        try {
+          resolve(read());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      addListener(this, listener);
+      if (ms !== undefined) {
+        timer = startTimer(() => {
+          removeListener(this, listener);
+          reject(new TimeoutError(`future not done within ${ms} ms`));
+        }, ms);
+      }
+    });
+  }
+
+  #complete(): void {
+    // Detach first: a finished future holds no waiters or callbacks (memory stays flat), and
+    // a listener that adds another one during the loop lands on a done future (runs at once).
+    const observer = this.#observer;
+    const listeners = this.#listeners;
+    const callbacks = this.#callbacks;
+    this.#listeners = undefined;
+    this.#callbacks = undefined;
+    if (observer !== undefined) {
+      try {
+        observer.futureDone(this);
+      } catch (error) {
+        this.#reportCallbackError(error);
+      }
+    }
+    if (listeners !== undefined) for (const listener of listeners) listener(this);
+    if (callbacks !== undefined) for (const callback of callbacks) this.#invoke(callback);
+  }
+
+  #invoke(callback: (future: this) => void): void {
+    try {
+      callback(this);
+    } catch (error) {
+      this.#reportCallbackError(error);
+    }
+  }
+
+  #reportCallbackError(error: unknown): void {
+    const observer = this.#observer;
+    if (observer !== undefined) {
+      try {
+        observer.callbackError(error, this);
+        return;
+      } catch (reportError) {
+        console.error('exception reporting a callback error for', this.toString(), reportError);
+      }
+    }
+    console.error('exception calling callback for', this.toString(), error);
+  }
+}

@@ -1,0 +1,37 @@
+// The public surface of @concurrent/futures: explicit named exports only (our `__all__`).
+export {
+  BrokenExecutor,
+  BrokenProcessPool,
+  BrokenThreadPool,
+  BrokenWorkerPool,
+  CancelledError,
+  ExecutorShutdownError,
+  FuturesError,
+  InvalidStateError,
+  TimeoutError,
+  WorkerExitError,
+  type WorkerExitInfo,
+} from './errors.js';
+export {
+  Executor,
+  type ExecutorEvents,
+  type ExecutorOptions,
+  type ShutdownOptions,
+  type SubmitOptions,
+  type WorkerInfo,
+} from './executor.js';
+export { Future, type DoneCallback, type FutureState } from './future.js';
+export type { MapOptions } from './map.js';
+export { isTaskRef, moduleTasks, type ModuleTasks, type Task, type TaskRef } from './tasks.js';
+export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './thread-pool.js';
+export {
+  ALL_COMPLETED,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  wait,
+  type AsCompletedOptions,
+  type DoneAndNotDoneFutures,
+  type ReturnWhen,
+  type WaitOptions,
+} from './wait.js';

@@ -1,0 +1,298 @@
+import { CancelledError, TimeoutError } from './errors.js';
+import { type Future, outcome } from './future.js';
+import { startTimer } from './internal/timer.js';
+import { checkPositiveInteger, describe, normalizeTimeout } from './internal/validate.js';
+import { whenDone } from './wait.js';
+
+/** Options of `Executor.map` and `Executor.starmap`. */
+export interface MapOptions {
+  /** Milliseconds, counted from the call, for the whole iteration. */
+  timeout?: number | undefined;
+  /** Items sent to a worker per batch (worker and process pools); results stay per item. */
+  chunksize?: number | undefined;
+  /** At most this many chunks in flight; the input is then read lazily. */
+  buffersize?: number | undefined;
+}
+
+/** Internal: submits one batch of argument lists and returns one future per item. */
+export type SubmitBatch<R> = (argsList: unknown[][]) => Future<R>[];
+
+/** A failure that belongs to a position in the output: the input or a submit threw there. */
+class Failure {
+  constructor(readonly error: unknown) {}
+}
+
+type Entry<R> = Future<R> | Failure;
+
+/** Internal: the options of map/starmap, validated at call time as CPython does. */
+export interface CheckedMapOptions {
+  deadline: number | undefined;
+  chunksize: number;
+  buffersize: number | undefined;
+}
+
+export function checkMapOptions(options: MapOptions | undefined): CheckedMapOptions {
+  if (options === undefined || options === null) return { deadline: undefined, chunksize: 1, buffersize: undefined };
+  if (typeof options !== 'object') throw new TypeError(`map() options must be an object, got ${describe(options)}`);
+  const timeout = normalizeTimeout(options.timeout);
+  return {
+    deadline: timeout === undefined ? undefined : performance.now() + timeout,
+    chunksize: options.chunksize === undefined ? 1 : checkPositiveInteger(options.chunksize, 'chunksize'),
+    buffersize: options.buffersize === undefined ? undefined : checkPositiveInteger(options.buffersize, 'buffersize'),
+  };
+}
+
+function toArgs(item: unknown, star: boolean): unknown[] {
+  if (!star) return [item];
+  if (Array.isArray(item)) return item;
+  if (item !== null && item !== undefined && typeof (item as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+    return [...(item as Iterable<unknown>)];
+  }
+  throw new TypeError(`starmap() items must be argument arrays, got ${describe(item)}`);
+}
+
+/**
+ * The iterator behind `Executor.map`/`starmap`: results in input order.
+ *
+ * Without `buffersize` the whole input is submitted at once (a sync iterable during the
+ * call, as CPython does; an async one in the background). With `buffersize` at most that
+ * many chunks are in flight and the input is pulled as results are consumed, so infinite
+ * inputs work. An item's error ends the iteration and cancels whatever has not started; so
+ * do the timeout and leaving the loop early.
+ */
+export class MapIterator<R> implements AsyncIterableIterator<R> {
+  readonly #submitBatch: SubmitBatch<R>;
+  readonly #star: boolean;
+  readonly #deadline: number | undefined;
+  readonly #chunksize: number;
+  /** Items (not chunks) that may be in flight. */
+  readonly #capacity: number;
+  readonly #syncSource: Iterator<unknown> | undefined;
+  readonly #asyncSource: AsyncIterator<unknown> | undefined;
+  #sourceDone = false;
+  #pumping = false;
+  /** Set when the iteration ends while the pump is inside the async source's next(). */
+  #closeAfterPump = false;
+  #queue: (Entry<R> | undefined)[] = [];
+  #head = 0;
+  #finished = false;
+  #wakers: (() => void)[] = [];
+  /** next() calls run one at a time, in call order. */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    submitBatch: SubmitBatch<R>,
+    items: Iterable<unknown> | AsyncIterable<unknown>,
+    star: boolean,
+    options: CheckedMapOptions,
+  ) {
+    this.#submitBatch = submitBatch;
+    this.#star = star;
+    this.#deadline = options.deadline;
+    this.#chunksize = options.chunksize;
+    this.#capacity = options.buffersize === undefined ? Infinity : options.buffersize * options.chunksize;
+    if (typeof (items as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+      this.#syncSource = (items as Iterable<unknown>)[Symbol.iterator]();
+    } else {
+      this.#asyncSource = (items as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    }
+    this.#fill(true);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R, undefined>> {
+    const step = this.#tail.then(() => this.#step());
+    this.#tail = step.then(
+      () => undefined,
+      () => undefined,
+    );
+    return step;
+  }
+
+  return(): Promise<IteratorResult<R, undefined>> {
+    this.#finish();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  get #length(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  async #step(): Promise<IteratorResult<R, undefined>> {
+    for (;;) {
+      if (this.#finished) return { done: true, value: undefined };
+      const remaining = this.#deadline === undefined ? undefined : this.#deadline - performance.now();
+      if (this.#length > 0) {
+        const entry = this.#queue[this.#head] as Entry<R>;
+        if (entry instanceof Failure) {
+          this.#finish();
+          throw entry.error;
+        }
+        if (!(await whenDone(entry, remaining))) {
+          this.#finish();
+          throw new TimeoutError('map() timed out');
+        }
+        this.#shift();
+        const { state, failed, value, error } = outcome(entry);
+        if (state === 'CANCELLED') {
+          this.#finish();
+          throw new CancelledError();
+        }
+        if (failed) {
+          this.#finish();
+          throw error;
+        }
+        this.#fill(false);
+        return { done: false, value: value as R };
+      }
+      if (this.#sourceDone) {
+        this.#finish();
+        return { done: true, value: undefined };
+      }
+      // An async source has not delivered the next item yet.
+      if (remaining !== undefined && remaining <= 0) {
+        this.#finish();
+        throw new TimeoutError('map() timed out');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = remaining === undefined ? undefined : startTimer(resolve, remaining);
+        this.#wakers.push(() => {
+          timer?.clear();
+          resolve();
+        });
+      });
+    }
+  }
+
+  #shift(): void {
+    this.#queue[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #wake(): void {
+    const wakers = this.#wakers;
+    this.#wakers = [];
+    for (const wake of wakers) wake();
+  }
+
+  /**
+   * Submits input until `capacity` items are in flight. A sync source is read right here;
+   * an async one by a background pump. At construction, a submit error is thrown to the
+   * caller of map() (shut-down executor); later ones take the position where they occurred.
+   */
+  #fill(atCall: boolean): void {
+    if (this.#sourceDone || this.#finished) return;
+    if (this.#asyncSource !== undefined) {
+      if (!this.#pumping) void this.#pump(this.#asyncSource);
+      return;
+    }
+    const source = this.#syncSource as Iterator<unknown>;
+    while (!this.#sourceDone && this.#length < this.#capacity) {
+      const chunk: unknown[][] = [];
+      let failure: Failure | undefined;
+      while (chunk.length < this.#chunksize) {
+        try {
+          const next = source.next();
+          if (next.done === true) {
+            this.#sourceDone = true;
+            break;
+          }
+          chunk.push(toArgs(next.value, this.#star));
+        } catch (error) {
+          failure = new Failure(error);
+          break;
+        }
+      }
+      this.#submit(chunk, atCall && this.#length === 0);
+      if (failure !== undefined) this.#fail(failure);
+    }
+  }
+
+  async #pump(source: AsyncIterator<unknown>): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (!this.#sourceDone && !this.#finished && this.#length < this.#capacity) {
+        const chunk: unknown[][] = [];
+        let failure: Failure | undefined;
+        while (chunk.length < this.#chunksize) {
+          try {
+            const next = await source.next();
+            if (this.#finished) return;
+            if (next.done === true) {
+              this.#sourceDone = true;
+              break;
+            }
+            chunk.push(toArgs(next.value, this.#star));
+          } catch (error) {
+            failure = new Failure(error);
+            break;
+          }
+        }
+        this.#submit(chunk, false);
+        if (failure !== undefined) this.#fail(failure);
+        this.#wake();
+      }
+    } finally {
+      this.#pumping = false;
+      if (this.#closeAfterPump) closeQuietly(source);
+    }
+  }
+
+  #submit(chunk: unknown[][], rethrow: boolean): void {
+    if (chunk.length === 0) return;
+    try {
+      for (const future of this.#submitBatch(chunk)) this.#queue.push(future);
+    } catch (error) {
+      if (rethrow) {
+        this.#sourceDone = true;
+        this.#finished = true;
+        closeQuietly(this.#syncSource);
+        throw error;
+      }
+      this.#fail(new Failure(error));
+    }
+  }
+
+  /** Records a failure at the current end of the output and stops reading input. */
+  #fail(failure: Failure): void {
+    this.#queue.push(failure);
+    if (!this.#sourceDone) {
+      this.#sourceDone = true;
+      closeQuietly(this.#syncSource);
+    }
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i];
+      if (entry !== undefined && !(entry instanceof Failure)) entry.cancel();
+    }
+    this.#queue = [];
+    this.#head = 0;
+    if (!this.#sourceDone) {
+      this.#sourceDone = true;
+      if (this.#syncSource !== undefined) closeQuietly(this.#syncSource);
+      // An async source that the pump is reading is closed by the pump once its next() settles.
+      else if (this.#pumping) this.#closeAfterPump = true;
+      else closeQuietly(this.#asyncSource);
+    }
+    this.#wake();
+  }
+}
+
+function closeQuietly(source: Iterator<unknown> | AsyncIterator<unknown> | undefined): void {
+  try {
+    const result = source?.return?.();
+    if (result instanceof Promise) result.catch(() => undefined);
+  } catch {
+    // The caller is already finishing; an error from closing the input has nowhere to go.
+  }
+}
