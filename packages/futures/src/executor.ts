@@ -66,6 +66,8 @@ export interface ShutdownOptions {
 /** Internal: the checked per-call options a subclass receives. */
 export interface ScheduleOptions {
   readonly transfer?: readonly TransferListItem[] | undefined;
+  /** Only for subclasses whose `timesRunningTasks` is true. */
+  readonly timeout?: number | undefined;
 }
 
 /** Internal: the option names every executor accepts; subclasses add theirs. */
@@ -202,8 +204,11 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     if (transfer !== undefined && !Array.isArray(transfer)) {
       throw new TypeError(`Expected \`transfer\` to be an array, got ${describe(transfer)}`);
     }
-    const future = this.#submit(fn as Task<unknown[], unknown>, args, transfer === undefined ? undefined : { transfer });
-    if (timeout !== undefined && !future.done()) {
+    const ownTimer = timeout !== undefined && this.timesRunningTasks;
+    const scheduleOptions =
+      transfer === undefined && !ownTimer ? undefined : { transfer, timeout: ownTimer ? timeout : undefined };
+    const future = this.#submit(fn as Task<unknown[], unknown>, args, scheduleOptions);
+    if (timeout !== undefined && !ownTimer && !future.done()) {
       if (future.running()) {
         this.#armRunTimeout(future, timeout);
       } else {
@@ -322,6 +327,43 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
+   * Checks that work may be submitted and makes a registered `PENDING` future (counted,
+   * cancellable by shutdown, 'submit' emitted) without scheduling it: for `submitBatch`
+   * overrides that schedule many futures as one unit.
+   */
+  protected createFuture(fn: Task<unknown[], unknown>): Future<unknown> {
+    if (typeof fn !== 'function' && !isTaskRef(fn)) checkTask(fn);
+    this.checkShippable(fn);
+    if (this.#broken !== undefined) {
+      const Broken = this.#broken.constructor as new (message: string, options: ErrorOptions) => BrokenExecutor;
+      throw new Broken(this.#broken.message, { cause: this.#broken.cause });
+    }
+    if (this.#shutdown) throw new ExecutorShutdownError();
+    const future = new Future<unknown>();
+    setObserver(future, this.#observer);
+    this.#queued.add(future);
+    this.#outstanding++;
+    this.emit('submit', future);
+    return future;
+  }
+
+  /**
+   * Throws (a TypeError saying why) for a task this executor cannot run, before any future
+   * exists, so a bad task never leaves a future pending. Worker pools check that a function
+   * can be shipped by source.
+   */
+  protected checkShippable(_fn: Task<unknown[], unknown>): void {}
+
+  /**
+   * `true` for executors that start a task's `submitWith` timeout themselves, when the task
+   * really starts (worker pools, whose handed-over tasks may wait behind others). They get
+   * the timeout in `schedule`'s options; otherwise the base arms it when the future starts.
+   */
+  protected get timesRunningTasks(): boolean {
+    return false;
+  }
+
+  /**
    * A running task was aborted through `submitWith({ signal })`. The thread pool can only
    * fail the future; worker pools override this to stop the worker.
    */
@@ -354,17 +396,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   #submit(fn: Task<unknown[], unknown>, args: unknown[], options: ScheduleOptions | undefined): Future<unknown> {
-    if (typeof fn !== 'function' && !isTaskRef(fn)) checkTask(fn);
-    if (this.#broken !== undefined) {
-      const Broken = this.#broken.constructor as new (message: string, options: ErrorOptions) => BrokenExecutor;
-      throw new Broken(this.#broken.message, { cause: this.#broken.cause });
-    }
-    if (this.#shutdown) throw new ExecutorShutdownError();
-    const future = new Future<unknown>();
-    setObserver(future, this.#observer);
-    this.#queued.add(future);
-    this.#outstanding++;
-    this.emit('submit', future);
+    const future = this.createFuture(fn);
     this.schedule(future, fn, args, options);
     return future;
   }

@@ -23,7 +23,10 @@ export {
 export { Future, type DoneCallback, type FutureState } from './future.js';
 export type { MapOptions } from './map.js';
 export { isTaskRef, moduleTasks, type ModuleTasks, type Task, type TaskRef } from './tasks.js';
+export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from './process-pool.js';
+export { taskSignal } from './task-context.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './thread-pool.js';
+export type { PoolStats, WorkerPoolOptions } from './worker-pool/options.js';
 export {
   ALL_COMPLETED,
   asCompleted,

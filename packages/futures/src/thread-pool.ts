@@ -98,6 +98,9 @@ export class ThreadPoolExecutor extends Executor {
   async #initialize(): Promise<void> {
     const initializer = this.initializer as Task<unknown[], unknown>;
     try {
+      // Run it after the submit() that started it has returned, as tasks run: a sync throw
+      // must fail the queued futures and emit 'broken' later, not inside that submit() call.
+      await Promise.resolve();
       const fn = typeof initializer === 'function' ? initializer : await loadTaskRef(initializer);
       await fn(...this.initargs);
     } catch (error) {

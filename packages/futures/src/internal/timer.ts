@@ -7,10 +7,10 @@ export interface Timer {
 }
 
 /**
- * Runs `fn` after `ms` milliseconds. Unlike `setTimeout`, a delay over 2^31-1 ms is
+ * Runs `fn` after `ms` milliseconds (`unref`: without keeping the process alive). Unlike `setTimeout`, a delay over 2^31-1 ms is
  * honoured (by chaining) instead of silently becoming 1 ms.
  */
-export function startTimer(fn: () => void, ms: number): Timer {
+export function startTimer(fn: () => void, ms: number, options: { unref?: boolean } = {}): Timer {
   let handle: NodeJS.Timeout;
   const arm = (remaining: number): void => {
     if (remaining > MAX_TIMER_DELAY_MS) {
@@ -18,6 +18,8 @@ export function startTimer(fn: () => void, ms: number): Timer {
     } else {
       handle = setTimeout(fn, remaining);
     }
+    // An unref'd timer (idle timeouts) never keeps the process alive by itself.
+    if (options.unref === true) handle.unref();
   };
   arm(ms);
   return { clear: () => clearTimeout(handle) };

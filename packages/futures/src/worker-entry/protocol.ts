@@ -1,0 +1,89 @@
+/**
+ * The messages between a pool and its workers (child processes or worker threads).
+ *
+ * ```
+ *  parent (pool)                                   worker
+ *  ─────────────                                   ──────
+ *  init { initializer?, initargs }   ────────────▶  runs the initializer once
+ *                                    ◀────────────  ready | initError { error }
+ *  run { jobs: [{ id, task, args | argsList }] } ─▶ runs jobs one after another, in order
+ *  abort { id }                      ────────────▶  aborts that job's AbortSignal
+ *                                    ◀────────────  results { results: [{ id, ok, value | error }] }
+ *  (channel closes)                  ────────────▶  exits
+ * ```
+ *
+ * Several jobs travel in one `run` message, and the results of jobs that finish in the same
+ * turn of the worker's event loop travel in one `results` message: one IPC round trip then
+ * carries many tasks, which is how dispatch beats one-message-per-task pools.
+ *
+ * Everything here is plain data, so it crosses both structured clone (worker threads,
+ * `serialization: 'advanced'`) and JSON (`serialization: 'json'`).
+ *
+ * @module
+ */
+
+/** How a worker finds the function to run. */
+export type TaskSpec =
+  | { readonly kind: 'ref'; readonly module: string; readonly name: string }
+  | { readonly kind: 'source'; readonly source: string };
+
+/** One task: `args` for submit, `argsList` for a map chunk (one result per item). */
+export interface Job {
+  readonly id: number;
+  readonly task: TaskSpec;
+  readonly args?: readonly unknown[];
+  readonly argsList?: readonly (readonly unknown[])[];
+}
+
+/** What one job produced: a value, or a serialized thrown value. For chunks, one per item. */
+export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+export interface JobResult {
+  readonly id: number;
+  /** Single job: one outcome. Chunk: one outcome per item, in order. */
+  readonly outcomes: readonly Outcome[];
+}
+
+export type ToWorker =
+  | { readonly type: 'init'; readonly initializer: TaskSpec | null; readonly initargs: readonly unknown[] }
+  | { readonly type: 'run'; readonly jobs: readonly Job[] }
+  | { readonly type: 'abort'; readonly id: number };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'initError'; readonly error: unknown }
+  | { readonly type: 'results'; readonly results: readonly JobResult[] };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Narrows a message that arrived from a worker. */
+export function isFromWorker(message: unknown): message is FromWorker {
+  if (!isObject(message)) return false;
+  switch (message.type) {
+    case 'ready':
+      return true;
+    case 'initError':
+      return 'error' in message;
+    case 'results':
+      return Array.isArray(message.results);
+    default:
+      return false;
+  }
+}
+
+/** Narrows a message that arrived from the pool. */
+export function isToWorker(message: unknown): message is ToWorker {
+  if (!isObject(message)) return false;
+  switch (message.type) {
+    case 'init':
+      return Array.isArray(message.initargs);
+    case 'run':
+      return Array.isArray(message.jobs);
+    case 'abort':
+      return typeof message.id === 'number';
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,538 @@
+/**
+ * The parent side of a worker or process pool: one queue, dispatch with prefetch, worker
+ * life and death. The executors (process-pool.ts, worker-thread-pool.ts) are thin shells
+ * over this.
+ *
+ * ```
+ *  submit ─▶ queue (cancellable) ─▶ dispatch ─▶ worker.inflight[] (RUNNING) ─▶ results ─▶ futures
+ *                     ▲                              │ worker dies
+ *                     └──── jobs not yet started ◀───┘ (the head job fails, or the pool breaks)
+ * ```
+ *
+ * Invariants:
+ * - A job leaves the queue only to be sent; then its futures are RUNNING and uncancellable.
+ * - A worker runs its jobs one after another in the order sent, so the head of its inflight
+ *   list is the one running; the rest were handed over ahead of time (prefetch).
+ * - A worker never holds more jobs than `1 + prefetch`, nor more than its remaining
+ *   `maxTasksPerChild` budget, so recycling never strands work.
+ * - Every future reaches a final state: result, error, WorkerExitError, or the pool's
+ *   BrokenExecutor error. No path leaves one pending.
+ *
+ * @module
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { type BrokenExecutor, CancelledError, TimeoutError, WorkerExitError } from '../errors.js';
+import type { WorkerInfo } from '../executor.js';
+import type { Future } from '../future.js';
+import { startTimer, type Timer } from '../internal/timer.js';
+import { deserializeError } from '../internal/remote-error.js';
+import type { FromWorker, Job, JobResult, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
+import type { HandleEvents, WorkerHandle } from './handle.js';
+
+/** How long a running task may ignore its abort before its worker is stopped. */
+export const ABORT_GRACE_MS = 1_000;
+/** Workers that die this many times in a row before becoming ready break the pool. */
+export const MAX_STARTUP_FAILURES = 3;
+
+export interface PoolOptions {
+  readonly maxWorkers: number;
+  readonly prefetch: number;
+  readonly maxTasksPerWorker: number | undefined;
+  readonly idleTimeout: number | undefined;
+  readonly taskTimeout: number | undefined;
+  readonly onWorkerExit: 'replace' | 'break';
+  readonly initializer: TaskSpec | null;
+  readonly initargs: readonly unknown[];
+  /** 'process' or 'thread': used in messages. */
+  readonly kind: string;
+}
+
+export interface PoolHooks {
+  spawn(events: HandleEvents): WorkerHandle;
+  /** Makes the executor's broken error (BrokenProcessPool / BrokenWorkerPool). */
+  brokenError(message: string, cause: unknown): BrokenExecutor;
+  /** Breaks the executor (fails its queued futures, makes submit throw). */
+  broken(error: BrokenExecutor): void;
+  workerStart(info: WorkerInfo): void;
+  workerExit(info: WorkerInfo): void;
+}
+
+/** A task waiting in the pool's queue or running on a worker. */
+interface PoolJob {
+  readonly id: number;
+  readonly task: TaskSpec;
+  /** One future for submit; one per item for a map chunk. */
+  futures: Future<unknown>[];
+  args: readonly unknown[] | undefined;
+  argsList: (readonly unknown[])[] | undefined;
+  readonly transfer: readonly TransferListItem[] | undefined;
+  readonly timeout: number | undefined;
+  /** Set once the job was handed to a worker (its futures are RUNNING from then on). */
+  sent: boolean;
+  timer: Timer | undefined;
+}
+
+interface PoolWorker {
+  readonly id: number;
+  readonly handle: WorkerHandle;
+  readonly inflight: PoolJob[];
+  /** Jobs still allowed before recycling (Infinity without maxTasksPerWorker). */
+  budget: number;
+  ready: boolean;
+  /** Set when the pool itself asked this worker to go: its exit is expected. */
+  retiring: boolean;
+  idleTimer: Timer | undefined;
+  /** Set when the pool is killing it over one job (abort or timeout grace expired). */
+  killedFor: PoolJob | undefined;
+}
+
+export class WorkerPool {
+  readonly #options: PoolOptions;
+  readonly #hooks: PoolHooks;
+  readonly #queue: PoolJob[] = [];
+  #queueHead = 0;
+  readonly #workers = new Set<PoolWorker>();
+  readonly #jobsByFuture = new Map<Future<unknown>, PoolJob>();
+  #nextJobId = 0;
+  #nextWorkerId = 0;
+  #dispatchScheduled = false;
+  #startupFailures = 0;
+  #broken = false;
+  #closing = false;
+  #onAllExited: (() => void) | undefined;
+  completed = 0;
+  failed = 0;
+
+  constructor(options: PoolOptions, hooks: PoolHooks) {
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  /** Jobs waiting for a worker. */
+  get queued(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  /** Jobs handed to workers. */
+  get running(): number {
+    let n = 0;
+    for (const worker of this.#workers) n += worker.inflight.length;
+    return n;
+  }
+
+  get workers(): number {
+    return this.#workers.size;
+  }
+
+  /** Queues one task (submit) or one chunk (map) for the next dispatch. */
+  enqueue(
+    futures: Future<unknown>[],
+    task: TaskSpec,
+    args: readonly unknown[] | undefined,
+    argsList: (readonly unknown[])[] | undefined,
+    transfer: readonly TransferListItem[] | undefined,
+    timeout: number | undefined,
+  ): void {
+    const job: PoolJob = {
+      id: this.#nextJobId++,
+      task,
+      futures,
+      args,
+      argsList,
+      transfer,
+      timeout: timeout ?? this.#options.taskTimeout,
+      sent: false,
+      timer: undefined,
+    };
+    if (argsList === undefined) this.#jobsByFuture.set(futures[0] as Future<unknown>, job);
+    this.#queue.push(job);
+    this.#scheduleDispatch();
+  }
+
+  /** A running future was aborted (submitWith signal): fail it now, stop the work. */
+  abort(future: Future<unknown>, reason: unknown): void {
+    this.#stopJob(future, new CancelledError('the task was aborted while running', { cause: reason }));
+  }
+
+  /** A running future passed its timeout. */
+  timeout(future: Future<unknown>, ms: number): void {
+    this.#stopJob(future, new TimeoutError(`the task ran longer than its timeout of ${ms} ms`));
+  }
+
+  /** Lets every worker go once it is idle; resolves when all have exited. */
+  close(): Promise<void> {
+    this.#closing = true;
+    for (const worker of this.#workers) {
+      // Someone awaits these exits: keep the event loop alive until they arrive.
+      worker.handle.setRef(true);
+      if (worker.inflight.length === 0) this.#retire(worker);
+    }
+    if (this.#workers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#onAllExited = resolve));
+  }
+
+  /**
+   * Stops every worker now with `signal` and breaks the pool with `error`: whatever was
+   * queued or running fails with it (Python 3.14's terminate_workers / kill_workers).
+   */
+  terminate(signal: 'SIGTERM' | 'SIGKILL', error: BrokenExecutor): void {
+    this.#break(error, [], signal);
+  }
+
+  #killAll(signal: 'SIGTERM' | 'SIGKILL'): void {
+    this.#closing = true;
+    for (const worker of this.#workers) {
+      worker.retiring = true;
+      worker.handle.kill(signal);
+    }
+  }
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    // A microtask: every submit of this synchronous stretch goes out in one dispatch pass,
+    // so a burst of submits becomes a few large messages instead of many small ones.
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  #capacity(worker: PoolWorker): number {
+    if (worker.retiring || worker.killedFor !== undefined) return 0;
+    const limit = Math.min(1 + this.#options.prefetch, worker.budget);
+    return limit - worker.inflight.length;
+  }
+
+  #dispatch(): void {
+    if (this.#broken) return;
+    while (this.queued > 0) {
+      let target: PoolWorker | undefined;
+      // Idle workers first, then a new worker, then prefetch onto busy ones: parallelism
+      // before pipelining.
+      for (const worker of this.#workers) {
+        if (worker.inflight.length === 0 && this.#capacity(worker) > 0) {
+          target = worker;
+          break;
+        }
+      }
+      if (target === undefined && this.#liveWorkers() < this.#options.maxWorkers) target = this.#spawn();
+      if (target === undefined) {
+        let best = 0;
+        for (const worker of this.#workers) {
+          const room = this.#capacity(worker);
+          if (room > best) {
+            best = room;
+            target = worker;
+          }
+        }
+      }
+      if (target === undefined) break;
+      this.#sendTo(target, this.#take(this.#capacity(target)));
+    }
+    this.#updateRefs();
+  }
+
+  #liveWorkers(): number {
+    let n = 0;
+    for (const worker of this.#workers) if (!worker.retiring) n++;
+    return n;
+  }
+
+  /** Takes up to `n` startable jobs off the queue, dropping cancelled and failed ones. */
+  #take(n: number): PoolJob[] {
+    const jobs: PoolJob[] = [];
+    while (jobs.length < n && this.#queueHead < this.#queue.length) {
+      const job = this.#queue[this.#queueHead] as PoolJob;
+      this.#queue[this.#queueHead++] = undefined as unknown as PoolJob;
+      // A requeued job (its worker died under it) is RUNNING already; it may have been
+      // aborted meanwhile, and then there is nothing left to run.
+      if (job.sent ? job.futures.some((future) => future.running()) : this.#start(job)) jobs.push(job);
+    }
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+    return jobs;
+  }
+
+  /** Moves a job's futures to RUNNING; drops the ones cancelled meanwhile. */
+  #start(job: PoolJob): boolean {
+    if (job.argsList === undefined) {
+      const future = job.futures[0] as Future<unknown>;
+      if (future.state !== 'PENDING') {
+        if (future.cancelled()) future.setRunningOrNotifyCancel();
+        this.#jobsByFuture.delete(future);
+        return false;
+      }
+      future.setRunningOrNotifyCancel();
+      return true;
+    }
+    const futures: Future<unknown>[] = [];
+    const argsList: (readonly unknown[])[] = [];
+    job.futures.forEach((future, i) => {
+      if (future.state !== 'PENDING') {
+        if (future.cancelled()) future.setRunningOrNotifyCancel();
+        return;
+      }
+      future.setRunningOrNotifyCancel();
+      futures.push(future);
+      argsList.push(job.argsList?.[i] as readonly unknown[]);
+    });
+    job.futures = futures;
+    job.argsList = argsList;
+    return futures.length > 0;
+  }
+
+  #sendTo(worker: PoolWorker, jobs: PoolJob[]): void {
+    if (jobs.length === 0) return;
+    clearIdle(worker);
+    const wire = jobs.map(toWire);
+    const transfer = jobs.flatMap((job) => job.transfer ?? []);
+    try {
+      worker.handle.send({ type: 'run', jobs: wire }, transfer.length > 0 ? transfer : undefined);
+      for (const job of jobs) this.#handOver(worker, job);
+    } catch {
+      // One argument could not be serialized: find which by sending one at a time, and fail
+      // only that future (CPython R9.7: the pool stays usable).
+      for (const job of jobs) {
+        try {
+          worker.handle.send({ type: 'run', jobs: [toWire(job)] }, job.transfer);
+          this.#handOver(worker, job);
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          const failure = new TypeError(`an argument could not be sent to the ${this.#options.kind} worker: ${reason}`, {
+            cause: error,
+          });
+          this.#settle(job, job.futures.map(() => ({ ok: false as const, error: failure })));
+        }
+      }
+    }
+    if (worker.inflight[0] === jobs[0]) this.#armTimeout(worker);
+  }
+
+  #handOver(worker: PoolWorker, job: PoolJob): void {
+    job.sent = true;
+    worker.inflight.push(job);
+  }
+
+  #spawn(): PoolWorker {
+    const id = this.#nextWorkerId++;
+    // eslint-disable-next-line prefer-const -- assigned after the handle exists
+    let worker: PoolWorker;
+    const handle = this.#hooks.spawn({
+      message: (message) => this.#onMessage(worker, message),
+      exit: (exitCode, signal) => this.#onExit(worker, exitCode, signal),
+    });
+    worker = {
+      id,
+      handle,
+      inflight: [],
+      budget: this.#options.maxTasksPerWorker ?? Infinity,
+      ready: false,
+      retiring: false,
+      idleTimer: undefined,
+      killedFor: undefined,
+    };
+    this.#workers.add(worker);
+    const init: ToWorker = { type: 'init', initializer: this.#options.initializer, initargs: this.#options.initargs };
+    try {
+      handle.send(init);
+    } catch (error) {
+      this.#break(this.#hooks.brokenError(`the ${this.#options.kind} pool's initargs could not be sent to a worker`, error));
+    }
+    this.#hooks.workerStart(info(worker));
+    return worker;
+  }
+
+  #onMessage(worker: PoolWorker, message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        worker.ready = true;
+        this.#startupFailures = 0;
+        return;
+      case 'initError':
+        this.#break(
+          this.#hooks.brokenError(
+            `A ${this.#options.kind} initializer failed, the ${this.#options.kind} pool is not usable anymore`,
+            deserializeError(message.error),
+          ),
+        );
+        return;
+      case 'results':
+        for (const result of message.results) this.#onResult(worker, result);
+        this.#afterProgress(worker);
+        return;
+    }
+  }
+
+  #onResult(worker: PoolWorker, result: JobResult): void {
+    const index = worker.inflight.findIndex((job) => job.id === result.id);
+    if (index === -1) return;
+    const [job] = worker.inflight.splice(index, 1) as [PoolJob];
+    job.timer?.clear();
+    if (Number.isFinite(worker.budget)) worker.budget--;
+    this.#settle(
+      job,
+      result.outcomes.map((outcome) => (outcome.ok ? outcome : { ok: false as const, error: deserializeError(outcome.error) })),
+    );
+    if (worker.killedFor === job) worker.killedFor = undefined;
+  }
+
+  #settle(job: PoolJob, outcomes: readonly ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): void {
+    if (job.argsList === undefined) this.#jobsByFuture.delete(job.futures[0] as Future<unknown>);
+    job.futures.forEach((future, i) => {
+      const outcome = outcomes[i];
+      // Aborted or timed-out futures were failed already; their late outcome is dropped.
+      if (!future.running() || outcome === undefined) return;
+      if (outcome.ok) {
+        this.completed++;
+        future.setResult(outcome.value);
+      } else {
+        this.failed++;
+        future.setException(outcome.error);
+      }
+    });
+  }
+
+  /** After results: recycle a spent worker, arm the next job's timeout, dispatch more. */
+  #afterProgress(worker: PoolWorker): void {
+    if (worker.budget <= 0 && worker.inflight.length === 0) this.#retire(worker);
+    else if (worker.inflight.length > 0) this.#armTimeout(worker);
+    else if (this.#closing) this.#retire(worker);
+    else this.#armIdle(worker);
+    this.#dispatch();
+  }
+
+  #armTimeout(worker: PoolWorker): void {
+    const head = worker.inflight[0];
+    if (head === undefined || head.timeout === undefined || head.timer !== undefined) return;
+    const ms = head.timeout;
+    // The head job is the one running: the clock starts now, not when it was prefetched.
+    head.timer = startTimer(() => {
+      for (const future of head.futures) this.timeout(future, ms);
+    }, ms);
+  }
+
+  #armIdle(worker: PoolWorker): void {
+    const ms = this.#options.idleTimeout;
+    if (ms === undefined || worker.idleTimer !== undefined) return;
+    worker.idleTimer = startTimer(
+      () => {
+        worker.idleTimer = undefined;
+        if (worker.inflight.length === 0) this.#retire(worker);
+      },
+      ms,
+      { unref: true },
+    );
+  }
+
+  #retire(worker: PoolWorker): void {
+    clearIdle(worker);
+    if (worker.retiring) return;
+    worker.retiring = true;
+    worker.handle.close();
+  }
+
+  #stopJob(future: Future<unknown>, error: CancelledError | TimeoutError): void {
+    const job = this.#jobsByFuture.get(future);
+    if (!future.running()) return;
+    future.setException(error);
+    if (job === undefined || !job.sent) return;
+    const worker = [...this.#workers].find((w) => w.inflight.includes(job));
+    if (worker === undefined) return;
+    worker.handle.send({ type: 'abort', id: job.id });
+    // The task sees its own signal first; if it has not returned after the grace period,
+    // the worker goes (and the jobs prefetched behind it are requeued when it exits).
+    const grace = startTimer(() => {
+      if (!worker.inflight.includes(job)) return;
+      worker.killedFor = job;
+      worker.handle.kill('SIGKILL');
+    }, ABORT_GRACE_MS);
+    job.timer?.clear();
+    job.timer = grace;
+  }
+
+  #onExit(worker: PoolWorker, exitCode: number | null, signal: NodeJS.Signals | null): void {
+    this.#workers.delete(worker);
+    clearIdle(worker);
+    const jobs = worker.inflight.splice(0);
+    for (const job of jobs) {
+      job.timer?.clear();
+      job.timer = undefined;
+    }
+    const exitInfo = { ...info(worker), exitCode, signal };
+    this.#hooks.workerExit(exitInfo);
+    const expected = worker.retiring && jobs.length === 0;
+    if (!expected && !this.#broken) {
+      const [head, ...rest] = jobs;
+      const killedFor = worker.killedFor;
+      const what = exitCode !== null ? `exit code ${exitCode}` : `signal ${signal ?? 'unknown'}`;
+      const pid = worker.handle.pid;
+      const error = new WorkerExitError(
+        `A ${this.#options.kind} worker${pid === undefined ? '' : ` (pid ${pid})`} exited with ${what} while running the task`,
+        { exitCode, signal, ...(pid === undefined ? {} : { pid }), ...(worker.handle.threadId === undefined ? {} : { threadId: worker.handle.threadId }) },
+      );
+      if (!worker.ready && killedFor === undefined && !worker.retiring) this.#startupFailures++;
+      if (killedFor !== undefined || worker.retiring) {
+        // We stopped it: the job it was killed for already failed; the others go back.
+        this.#requeueFront(killedFor === head ? rest : jobs);
+      } else if (this.#options.onWorkerExit === 'break') {
+        this.#break(this.#hooks.brokenError(`A ${this.#options.kind} in the ${this.#options.kind} pool was terminated abruptly while the future was running or pending.`, error), jobs);
+      } else if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
+        this.#break(this.#hooks.brokenError(`${this.#options.kind} workers keep dying while starting (${this.#startupFailures} in a row), the pool is not usable anymore`, error), jobs);
+      } else {
+        if (head !== undefined) this.#settle(head, head.futures.map(() => ({ ok: false as const, error })));
+        this.#requeueFront(rest);
+      }
+    }
+    if (this.#workers.size === 0 && this.#onAllExited !== undefined) {
+      this.#onAllExited();
+      this.#onAllExited = undefined;
+    }
+    if (!this.#broken) this.#dispatch();
+  }
+
+  #requeueFront(jobs: PoolJob[]): void {
+    if (jobs.length === 0) return;
+    this.#queue.splice(this.#queueHead, 0, ...jobs);
+  }
+
+  #break(error: BrokenExecutor, extra: PoolJob[] = [], signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): void {
+    if (this.#broken) return;
+    this.#broken = true;
+    const running = [...extra];
+    for (const worker of this.#workers) running.push(...worker.inflight.splice(0));
+    while (this.#queueHead < this.#queue.length) {
+      const job = this.#queue[this.#queueHead++] as PoolJob;
+      if (job.sent) running.push(job);
+    }
+    for (const job of running) {
+      job.timer?.clear();
+      for (const future of job.futures) if (!future.done()) future.setException(error);
+    }
+    this.#hooks.broken(error);
+    this.#killAll(signal);
+  }
+
+  /** Idle pools must not keep the parent alive; busy ones, and closing ones, must. */
+  #updateRefs(): void {
+    for (const worker of this.#workers) worker.handle.setRef(this.#closing || worker.inflight.length > 0);
+  }
+}
+
+function toWire(job: PoolJob): Job {
+  return job.argsList === undefined
+    ? { id: job.id, task: job.task, args: job.args ?? [] }
+    : { id: job.id, task: job.task, argsList: job.argsList };
+}
+
+function clearIdle(worker: PoolWorker): void {
+  worker.idleTimer?.clear();
+  worker.idleTimer = undefined;
+}
+
+function info(worker: PoolWorker): WorkerInfo {
+  const { pid, threadId } = worker.handle;
+  return { id: worker.id, ...(pid === undefined ? {} : { pid }), ...(threadId === undefined ? {} : { threadId }) };
+}
