@@ -51,7 +51,9 @@ function typeName(value: unknown): string {
 }
 
 function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeName(error);
+  // `class MyError extends Error {}` keeps name 'Error'; its class name says more.
+  if (error instanceof Error) return error.name === 'Error' ? typeName(error) : error.name;
+  return typeName(error);
 }
 
 /**
