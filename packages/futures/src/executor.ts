@@ -37,8 +37,11 @@ export interface ExecutorEvents {
 export interface ExecutorOptions<I extends unknown[] = unknown[]> {
   /** How many tasks run at once. */
   maxWorkers?: number | undefined;
-  /** Runs before the first task (in each worker, for worker and process pools). */
-  initializer?: Task<I, unknown> | undefined;
+  /**
+   * Runs before the first task (in each worker, for worker and process pools). Typed loosely
+   * (constructors cannot infer type parameters), so any function signature is accepted.
+   */
+  initializer?: Task<never, unknown> | undefined;
   /** Arguments of `initializer`. */
   initargs?: I | undefined;
   /** A prefix for worker names, and the executor's name in messages. */
@@ -133,7 +136,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     if (name !== undefined && typeof name !== 'string') {
       throw new TypeError(`Expected \`name\` to be a string, got ${describe(name)}`);
     }
-    this.initializer = initializer;
+    this.initializer = initializer as Task<unknown[], unknown> | undefined;
     this.initargs = initargs ?? [];
     this.name = name ?? defaultName;
     this.#observer = {
@@ -203,6 +206,12 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     const timeout = normalizeTimeout(options.timeout);
     if (transfer !== undefined && !Array.isArray(transfer)) {
       throw new TypeError(`Expected \`transfer\` to be an array, got ${describe(transfer)}`);
+    }
+    if (signal?.aborted === true) {
+      // Never scheduled: an executor that hands tasks over at once must not see it running.
+      const future = this.createFuture(fn as Task<unknown[], unknown>);
+      future.cancel();
+      return future as Future<Awaited<R>>;
     }
     const ownTimer = timeout !== undefined && this.timesRunningTasks;
     const scheduleOptions =

@@ -86,10 +86,22 @@ export class Future<T> implements PromiseLike<T> {
   // Typed without T so that Future<T> stays assignable to Future<unknown> (covariant).
   #callbacks: ((future: unknown) => void)[] | undefined = undefined;
   #observer: FutureObserver | undefined = undefined;
+  /**
+   * One native promise per future, made on the first `then`/`catch`/`finally` and settled in
+   * #complete: every `await future` shares it instead of making a promise, two closures and
+   * a listener of its own. Never made for a future nobody awaits, so a failure nobody reads
+   * cannot become an unhandled rejection.
+   */
+  #promise: Promise<T> | undefined = undefined;
+  // Typed without T, like #callbacks, so that Future<T> stays covariant.
+  #resolvePromise: ((value: unknown) => void) | undefined = undefined;
+  #rejectPromise: ((reason: unknown) => void) | undefined = undefined;
 
   static {
     addListener = (future, listener) => {
-      (future.#listeners ??= []).push(listener);
+      // A literal, not `??= []` then push: V8 gives a pushed-into empty array 17 slots.
+      if (future.#listeners === undefined) future.#listeners = [listener];
+      else future.#listeners.push(listener);
     };
     removeListener = (future, listener) => {
       const listeners = future.#listeners;
@@ -215,7 +227,9 @@ export class Future<T> implements PromiseLike<T> {
     if (this.done()) {
       this.#invoke(fn);
     } else {
-      (this.#callbacks ??= []).push(fn as (future: unknown) => void);
+      const callback = fn as (future: unknown) => void;
+      if (this.#callbacks === undefined) this.#callbacks = [callback];
+      else this.#callbacks.push(callback);
     }
   }
 
@@ -300,17 +314,30 @@ export class Future<T> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.result().then(onfulfilled, onrejected);
+    return this.#asPromise().then(onfulfilled, onrejected);
   }
 
   /** As `Promise.prototype.catch`. @example `await future.catch(() => fallback)` */
   catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
-    return this.result().catch(onrejected);
+    return this.#asPromise().catch(onrejected);
   }
 
   /** As `Promise.prototype.finally`. @example `await future.finally(cleanup)` */
   finally(onfinally?: (() => void) | null): Promise<T> {
-    return this.result().finally(onfinally);
+    return this.#asPromise().finally(onfinally);
+  }
+
+  #asPromise(): Promise<T> {
+    if (this.#promise !== undefined) return this.#promise;
+    if (this.done()) {
+      this.#promise = this.result();
+    } else {
+      this.#promise = new Promise<T>((resolve, reject) => {
+        this.#resolvePromise = resolve as (value: unknown) => void;
+        this.#rejectPromise = reject;
+      });
+    }
+    return this.#promise;
   }
 
   /**
@@ -375,8 +402,17 @@ export class Future<T> implements PromiseLike<T> {
     const observer = this.#observer;
     const listeners = this.#listeners;
     const callbacks = this.#callbacks;
+    const resolvePromise = this.#resolvePromise;
+    const rejectPromise = this.#rejectPromise;
     this.#listeners = undefined;
     this.#callbacks = undefined;
+    this.#resolvePromise = undefined;
+    this.#rejectPromise = undefined;
+    if (resolvePromise !== undefined && rejectPromise !== undefined) {
+      if (this.#state === 'CANCELLED') rejectPromise(new CancelledError());
+      else if (this.#failed) rejectPromise(this.#error);
+      else resolvePromise(this.#value);
+    }
     if (observer !== undefined) {
       try {
         observer.futureDone(this);

@@ -264,7 +264,9 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     this.#queue.push(failure);
     if (!this.#sourceDone) {
       this.#sourceDone = true;
-      closeQuietly(this.#syncSource);
+      // An async source too: #fail runs in the pump between two of its next() calls, so it
+      // is suspended at a yield and can be closed now (its `finally` runs).
+      closeQuietly(this.#syncSource ?? this.#asyncSource);
     }
   }
 

@@ -122,7 +122,9 @@ async function importTaskRef(ref: TaskRef, key: string): Promise<LoadedFunction>
     namespace = (await import(ref.module)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const wrapped = new Error(`cannot import task module ${ref.module}: ${message}`, { cause: error });
+    const wrapped = new Error(`cannot import task module ${ref.module} (for its export ${JSON.stringify(ref.name)}): ${message}`, {
+      cause: error,
+    });
     const code = (error as { code?: unknown } | null)?.code;
     if (code !== undefined) Object.assign(wrapped, { code });
     throw wrapped;

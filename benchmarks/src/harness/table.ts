@@ -1,0 +1,37 @@
+import type { Row } from './types.js';
+
+const HEADERS: Row = { what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', verdict: 'info' };
+const COLUMNS = ['what', 'ours', 'baseline', 'ratio', 'target', 'verdict'] as const;
+
+/** Renders rows as a plain-text table with a header line; one string, no trailing newline. */
+export function renderTable(rows: readonly Row[]): string {
+  const cells = (row: Row, header = false): string[] =>
+    COLUMNS.map((column) => (header && column === 'verdict' ? 'verdict' : row[column]));
+  const lines = [cells(HEADERS, true), ...rows.map((row) => cells(row))];
+  // String length counts UTF-16 units; every character used here (µ, ×, →) is one unit wide.
+  const widths = COLUMNS.map((_, i) => Math.max(...lines.map((line) => (line[i] ?? '').length)));
+  const render = (line: string[]): string =>
+    line
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
+  const [header, ...body] = lines;
+  return [render(header ?? []), rule, ...body.map(render)].join('\n');
+}
+
+/** Word-wraps `text` at `width` columns; continuation lines start with `indent`. */
+export function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
+}

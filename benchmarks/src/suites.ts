@@ -1,0 +1,15 @@
+// Every suite `main.ts` can run, in the order a full run takes them. A new benchmark (CPU-
+// vs IO-bound work across executors, the peer comparison) is a new folder beside
+// foundation/ exporting a Suite, plus one line here.
+import { foundation } from './foundation/index.js';
+import type { Probe, Suite } from './harness/types.js';
+
+export const SUITES: readonly Suite[] = [foundation];
+
+/** Looks a probe up by its id, `<suite>/<case>/<probe>` (what children are started with). */
+export function findProbe(id: string): Probe | undefined {
+  const [suiteName, caseName, probeName, ...rest] = id.split('/');
+  if (rest.length > 0 || probeName === undefined) return undefined;
+  const benchmark = SUITES.find((s) => s.name === suiteName)?.cases.find((c) => c.name === caseName);
+  return benchmark !== undefined && Object.hasOwn(benchmark.probes, probeName) ? benchmark.probes[probeName] : undefined;
+}
