@@ -50,7 +50,7 @@ export interface ExecutorKind {
 export const executorKinds: readonly ExecutorKind[] = [
   {
     name: 'ThreadPoolExecutor',
-    make: (options) => new ThreadPoolExecutor(options as ExecutorOptions),
+    make: (options) => new ThreadPoolExecutor(options),
     parallel: false,
     Broken: BrokenThreadPool,
     defaultMaxWorkers: () => Math.min(32, availableParallelism() + 4),
