@@ -11,7 +11,6 @@ import {
   type BrokenExecutor,
   BrokenThreadPool,
   type Executor,
-  type ExecutorOptions,
   type Task,
   ThreadPoolExecutor,
 } from '../src/index.js';
