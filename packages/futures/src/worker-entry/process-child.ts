@@ -16,7 +16,8 @@ if (send === undefined) {
 
 const mode = process.env.CONCURRENT_FUTURES_SERIALIZATION === 'json' ? 'json' : 'advanced';
 const runner = new Runner((message) => {
-  send(message);
+  // After a disconnect there is no one to tell; process.send would only emit an error.
+  if (process.connected) send(message);
 }, mode);
 
 process.on('message', (message: unknown) => {
@@ -25,3 +26,18 @@ process.on('message', (message: unknown) => {
 
 // The pool closes the channel to stop an idle child; a dead parent closes it too.
 process.on('disconnect', () => process.exit(0));
+
+// A task that calls process.exit() (or throws an uncaught error) may end the child in the
+// turn in which earlier jobs finished, whose outcomes still wait for the end-of-turn flush.
+// Without this, the pool would blame the first of them for the exit, and run the job that
+// really exited again on a new child. Best effort: a small message leaves in this call, but
+// process.exit() drops one still being written (a large result); and a SIGKILL or
+// out-of-memory death runs no JavaScript at all. The pool then blames the oldest job it has
+// no answer for.
+process.on('exit', () => {
+  try {
+    runner.flush();
+  } catch {
+    // Exiting anyway: an outcome that cannot be sent is one the pool reports as the exit.
+  }
+});

@@ -1,13 +1,14 @@
 import { serialize } from 'node:v8';
 import { loadTaskRef } from '../tasks.js';
 import { runWithSignal } from '../task-context.js';
+import { CancelledError } from '../errors.js';
 import { serializeError } from '../internal/remote-error.js';
 import { addClosureHint, compileFunction } from '../internal/function-source.js';
 import type { FromWorker, Job, JobResult, Outcome, TaskSpec, ToWorker } from './protocol.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
-/** How a runner sends: `false` if the message could not be serialized. */
+/** How a runner sends; throws (synchronously) if the message cannot be serialized. */
 export type Send = (message: FromWorker) => void;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -59,9 +60,37 @@ export class Runner {
         if (!this.#running) void this.#drain();
         break;
       case 'abort':
-        this.#controllers.get(message.id)?.abort();
+        this.#abort(message.id);
         break;
     }
+  }
+
+  /**
+   * Sends the outcomes that are waiting for the end of this event-loop turn, now. The child
+   * calls it on its way out (`process.exit()` in a task, an uncaught error): the jobs that
+   * finished before the fatal one then count as done, and the pool blames the right job.
+   */
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    const results = this.#pending;
+    this.#pending = [];
+    this.#sendResults(results);
+  }
+
+  #abort(id: number): void {
+    const controller = this.#controllers.get(id);
+    if (controller !== undefined) {
+      controller.abort();
+      return;
+    }
+    // Handed over but not started (prefetch): it never runs. Its answer keeps the pool's
+    // record of what this worker holds exact; the pool has failed its future already.
+    const index = this.#queue.findIndex((job) => job.id === id);
+    if (index === -1) return;
+    const [job] = this.#queue.splice(index, 1) as [Job];
+    const outcome: Outcome = { ok: false, error: serializeError(new CancelledError('the task was aborted before it started')) };
+    this.#pending.push({ id, outcomes: job.argsList === undefined ? [outcome] : job.argsList.map(() => outcome) });
+    this.#scheduleFlush();
   }
 
   async #init(initializer: TaskSpec | null, initargs: readonly unknown[]): Promise<boolean> {
@@ -128,9 +157,7 @@ export class Runner {
     // (a run message of sync jobs finishes entirely in one turn) leave in one message.
     setImmediate(() => {
       this.#flushScheduled = false;
-      const results = this.#pending;
-      this.#pending = [];
-      this.#sendResults(results);
+      this.flush();
     });
   }
 

@@ -19,6 +19,11 @@ export interface WorkerHandle {
 /** What a handle reports back to its pool. */
 export interface HandleEvents {
   message(message: FromWorker): void;
+  /**
+   * The worker is gone. Report it only after every message the worker managed to send:
+   * the pool decides from them whether the worker was ready (a death while starting blames
+   * no job) and which job was running (the first one without an answer).
+   */
   exit(exitCode: number | null, signal: NodeJS.Signals | null): void;
 }
 

@@ -13,8 +13,16 @@
  * - A job leaves the queue only to be sent; then its futures are RUNNING and uncancellable.
  * - A worker runs its jobs one after another in the order sent, so the head of its inflight
  *   list is the one running; the rest were handed over ahead of time (prefetch).
+ * - Parallelism before pipelining: a job goes to an idle worker or a new one (up to
+ *   maxWorkers) before any busy worker is handed a job ahead of time.
  * - A worker never holds more jobs than `1 + prefetch`, nor more than its remaining
  *   `maxTasksPerChild` budget, so recycling never strands work.
+ * - Run clocks (timeout, abort grace) tick only for the head job of a ready worker: time
+ *   spent queued, prefetched or waiting for the initializer is never counted.
+ * - A worker that dies before it is ready ran none of its jobs: they go back to the queue
+ *   (Python's crash-at-start breaks the pool; so do MAX_STARTUP_FAILURES in a row here).
+ * - A worker with nothing to hold has an idle clock, or is retired when the pool closes; a
+ *   job whose futures are all done is dropped before it can start a worker.
  * - Every future reaches a final state: result, error, WorkerExitError, or the pool's
  *   BrokenExecutor error. No path leaves one pending.
  *
@@ -33,6 +41,8 @@ import type { HandleEvents, WorkerHandle } from './handle.js';
 export const ABORT_GRACE_MS = 1_000;
 /** Workers that die this many times in a row before becoming ready break the pool. */
 export const MAX_STARTUP_FAILURES = 3;
+/** How long a worker sent SIGTERM by `terminate` has to exit before it gets SIGKILL. */
+export const SIGKILL_GRACE_MS = 5_000;
 
 export interface PoolOptions {
   readonly maxWorkers: number;
@@ -69,6 +79,9 @@ interface PoolJob {
   readonly timeout: number | undefined;
   /** Set once the job was handed to a worker (its futures are RUNNING from then on). */
   sent: boolean;
+  /** Set once it was aborted or timed out: its futures have failed, its worker was told. */
+  stopped: boolean;
+  /** The run timeout, then (once stopped) the abort grace: only while it is a head job. */
   timer: Timer | undefined;
 }
 
@@ -98,6 +111,7 @@ export class WorkerPool {
   #dispatchScheduled = false;
   #startupFailures = 0;
   #broken = false;
+  #brokenError: BrokenExecutor | undefined;
   #closing = false;
   #onAllExited: (() => void) | undefined;
   completed = 0;
@@ -142,6 +156,7 @@ export class WorkerPool {
       transfer,
       timeout: timeout ?? this.#options.taskTimeout,
       sent: false,
+      stopped: false,
       timer: undefined,
     };
     if (argsList === undefined) this.#jobsByFuture.set(futures[0] as Future<unknown>, job);
@@ -151,12 +166,24 @@ export class WorkerPool {
 
   /** A running future was aborted (submitWith signal): fail it now, stop the work. */
   abort(future: Future<unknown>, reason: unknown): void {
-    this.#stopJob(future, new CancelledError('the task was aborted while running', { cause: reason }));
+    const job = this.#jobsByFuture.get(future);
+    const error = new CancelledError('the task was aborted while running', { cause: reason });
+    if (job === undefined) {
+      if (future.running()) future.setException(error);
+    } else {
+      this.#stopJob(job, error);
+    }
   }
 
   /** A running future passed its timeout. */
   timeout(future: Future<unknown>, ms: number): void {
-    this.#stopJob(future, new TimeoutError(`the task ran longer than its timeout of ${ms} ms`));
+    const job = this.#jobsByFuture.get(future);
+    const error = timeoutError(ms);
+    if (job === undefined) {
+      if (future.running()) future.setException(error);
+    } else {
+      this.#stopJob(job, error);
+    }
   }
 
   /** Lets every worker go once it is idle; resolves when all have exited. */
@@ -182,8 +209,17 @@ export class WorkerPool {
   #killAll(signal: 'SIGTERM' | 'SIGKILL'): void {
     this.#closing = true;
     for (const worker of this.#workers) {
+      clearIdle(worker);
       worker.retiring = true;
       worker.handle.kill(signal);
+    }
+    // A task may catch SIGTERM; close() waits for every exit, so one that stays would hang
+    // terminateWorkers(). Unref'd: the workers themselves keep the loop alive while closing.
+    if (signal === 'SIGTERM' && this.#workers.size > 0) {
+      const stubborn = [...this.#workers];
+      startTimer(() => {
+        for (const worker of stubborn) if (this.#workers.has(worker)) worker.handle.kill('SIGKILL');
+      }, SIGKILL_GRACE_MS, { unref: true });
     }
   }
 
@@ -206,31 +242,70 @@ export class WorkerPool {
 
   #dispatch(): void {
     if (this.#broken) return;
-    while (this.queued > 0) {
+    // Jobs are planned one at a time and sent per worker at the end, so a worker still gets
+    // its share in one message. Each job goes to an idle worker, else to a new worker, else
+    // (all busy, none more allowed) to the worker with the most room left: parallelism
+    // before pipelining. Handing a fresh worker its whole prefetch at once would run two
+    // tasks submitted together one after the other on one child while maxWorkers allows two.
+    const plan = new Map<PoolWorker, PoolJob[]>();
+    const room = (worker: PoolWorker): number => this.#capacity(worker) - (plan.get(worker)?.length ?? 0);
+    while (this.#dropDeadHead() > 0) {
       let target: PoolWorker | undefined;
-      // Idle workers first, then a new worker, then prefetch onto busy ones: parallelism
-      // before pipelining.
       for (const worker of this.#workers) {
-        if (worker.inflight.length === 0 && this.#capacity(worker) > 0) {
+        if (worker.inflight.length === 0 && !plan.has(worker) && room(worker) > 0) {
           target = worker;
           break;
         }
       }
-      if (target === undefined && this.#liveWorkers() < this.#options.maxWorkers) target = this.#spawn();
+      if (target === undefined && this.#liveWorkers() < this.#options.maxWorkers) {
+        target = this.#spawn();
+        if (this.#broken) {
+          // Its init could not be sent: the break failed what workers and queue hold, but
+          // not the jobs planned in this pass (already RUNNING); they fail the same way.
+          for (const jobs of plan.values()) this.#failJobs(jobs, this.#brokenError);
+          return;
+        }
+      }
       if (target === undefined) {
         let best = 0;
         for (const worker of this.#workers) {
-          const room = this.#capacity(worker);
-          if (room > best) {
-            best = room;
+          const left = room(worker);
+          if (left > best) {
+            best = left;
             target = worker;
           }
         }
       }
       if (target === undefined) break;
-      this.#sendTo(target, this.#take(this.#capacity(target)));
+      const jobs = plan.get(target);
+      if (jobs === undefined) plan.set(target, this.#take(1));
+      else jobs.push(...this.#take(1));
+    }
+    for (const [worker, jobs] of plan) this.#sendTo(worker, jobs);
+    for (const worker of this.#workers) {
+      if (worker.inflight.length > 0 || worker.retiring) continue;
+      // Idle: closing pools let it go; others start its idle clock (also for a worker whose
+      // jobs were all cancelled before they reached it, which would otherwise never idle out).
+      if (this.#closing) this.#retire(worker);
+      else this.#armIdle(worker);
     }
     this.#updateRefs();
+  }
+
+  /**
+   * Drops jobs at the head of the queue that have nothing left to run (every future
+   * cancelled or already failed), so that they never make the pool start a worker; returns
+   * how many jobs are still queued.
+   */
+  #dropDeadHead(): number {
+    while (this.#queueHead < this.#queue.length) {
+      const job = this.#queue[this.#queueHead] as PoolJob;
+      const live = job.sent ? job.futures.some((future) => future.running()) : job.futures.some((future) => future.state === 'PENDING');
+      if (live) break;
+      if (!job.sent) this.#start(job); // notifies the cancelled futures, forgets the job
+      this.#queue[this.#queueHead++] = undefined as unknown as PoolJob;
+    }
+    return this.queued;
   }
 
   #liveWorkers(): number {
@@ -308,7 +383,9 @@ export class WorkerPool {
         }
       }
     }
-    if (worker.inflight[0] === jobs[0]) this.#armTimeout(worker);
+    // Whichever job went out first may now be the head (the first of the batch may be the
+    // one that could not be sent).
+    this.#armTimeout(worker);
   }
 
   #handOver(worker: PoolWorker, job: PoolJob): void {
@@ -350,6 +427,8 @@ export class WorkerPool {
       case 'ready':
         worker.ready = true;
         this.#startupFailures = 0;
+        // The initializer is done: the head job starts now, and so does its clock.
+        this.#armTimeout(worker);
         return;
       case 'initError':
         this.#break(
@@ -370,13 +449,23 @@ export class WorkerPool {
     const index = worker.inflight.findIndex((job) => job.id === result.id);
     if (index === -1) return;
     const [job] = worker.inflight.splice(index, 1) as [PoolJob];
-    job.timer?.clear();
+    clearTimer(job);
     if (Number.isFinite(worker.budget)) worker.budget--;
+    const origin = this.#origin(worker);
     this.#settle(
       job,
-      result.outcomes.map((outcome) => (outcome.ok ? outcome : { ok: false as const, error: deserializeError(outcome.error) })),
+      result.outcomes.map((outcome) => (outcome.ok ? outcome : { ok: false as const, error: deserializeError(outcome.error, { origin }) })),
     );
-    if (worker.killedFor === job) worker.killedFor = undefined;
+    // killedFor stays set even if this answer beat the SIGKILL: the worker is dying all the
+    // same, and its exit must not count as a crash (nor, with 'break', break the pool).
+  }
+
+  /** Names the worker in the stack marker of its errors (`[in process 1234]`). */
+  #origin(worker: PoolWorker): string {
+    const { pid, threadId } = worker.handle;
+    if (pid !== undefined) return `process ${pid}`;
+    if (threadId !== undefined) return `worker thread ${threadId}`;
+    return `${this.#options.kind} worker`;
   }
 
   #settle(job: PoolJob, outcomes: readonly ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): void {
@@ -395,22 +484,37 @@ export class WorkerPool {
     });
   }
 
-  /** After results: recycle a spent worker, arm the next job's timeout, dispatch more. */
+  /** After results: recycle a spent worker, arm the next job's clock, dispatch more. */
   #afterProgress(worker: PoolWorker): void {
     if (worker.budget <= 0 && worker.inflight.length === 0) this.#retire(worker);
-    else if (worker.inflight.length > 0) this.#armTimeout(worker);
-    else if (this.#closing) this.#retire(worker);
-    else this.#armIdle(worker);
+    else this.#armTimeout(worker);
+    // Dispatch also gives an idle worker its idle clock, or retires it when closing.
     this.#dispatch();
   }
 
+  /**
+   * Starts the clock of a ready worker's head job (the one running): its timeout, or, once
+   * it was stopped, the grace after which its worker is killed. Both start when the job
+   * does, not when it was prefetched; each is armed once.
+   */
   #armTimeout(worker: PoolWorker): void {
     const head = worker.inflight[0];
-    if (head === undefined || head.timeout === undefined || head.timer !== undefined) return;
+    if (head === undefined || !worker.ready || head.timer !== undefined) return;
+    if (head.stopped) {
+      // The task has seen its signal; if it has not returned after the grace period, the
+      // worker goes (and the jobs prefetched behind it are requeued when it exits).
+      head.timer = startTimer(() => {
+        if (worker.inflight[0] !== head) return;
+        worker.killedFor = head;
+        worker.handle.kill('SIGKILL');
+      }, ABORT_GRACE_MS);
+      return;
+    }
     const ms = head.timeout;
-    // The head job is the one running: the clock starts now, not when it was prefetched.
+    if (ms === undefined) return;
     head.timer = startTimer(() => {
-      for (const future of head.futures) this.timeout(future, ms);
+      head.timer = undefined;
+      this.#stopJob(head, timeoutError(ms));
     }, ms);
   }
 
@@ -434,33 +538,28 @@ export class WorkerPool {
     worker.handle.close();
   }
 
-  #stopJob(future: Future<unknown>, error: CancelledError | TimeoutError): void {
-    const job = this.#jobsByFuture.get(future);
-    if (!future.running()) return;
-    future.setException(error);
-    if (job === undefined || !job.sent) return;
+  /**
+   * Fails a handed-over job's futures with `error` and stops its work: the worker is told
+   * (the task's signal aborts, or a job not yet started is dropped there), and the grace
+   * clock starts once the job is the one running. A map chunk stops as a whole.
+   */
+  #stopJob(job: PoolJob, error: CancelledError | TimeoutError): void {
+    for (const future of job.futures) if (future.running()) future.setException(error);
+    if (!job.sent || job.stopped) return;
     const worker = [...this.#workers].find((w) => w.inflight.includes(job));
+    // Not on a worker: it is back in the queue (its worker died), where it is dropped.
     if (worker === undefined) return;
+    job.stopped = true;
     worker.handle.send({ type: 'abort', id: job.id });
-    // The task sees its own signal first; if it has not returned after the grace period,
-    // the worker goes (and the jobs prefetched behind it are requeued when it exits).
-    const grace = startTimer(() => {
-      if (!worker.inflight.includes(job)) return;
-      worker.killedFor = job;
-      worker.handle.kill('SIGKILL');
-    }, ABORT_GRACE_MS);
-    job.timer?.clear();
-    job.timer = grace;
+    clearTimer(job);
+    this.#armTimeout(worker);
   }
 
   #onExit(worker: PoolWorker, exitCode: number | null, signal: NodeJS.Signals | null): void {
     this.#workers.delete(worker);
     clearIdle(worker);
     const jobs = worker.inflight.splice(0);
-    for (const job of jobs) {
-      job.timer?.clear();
-      job.timer = undefined;
-    }
+    for (const job of jobs) clearTimer(job);
     const exitInfo = { ...info(worker), exitCode, signal };
     this.#hooks.workerExit(exitInfo);
     const expected = worker.retiring && jobs.length === 0;
@@ -470,17 +569,19 @@ export class WorkerPool {
       const what = exitCode !== null ? `exit code ${exitCode}` : `signal ${signal ?? 'unknown'}`;
       const pid = worker.handle.pid;
       const error = new WorkerExitError(
-        `A ${this.#options.kind} worker${pid === undefined ? '' : ` (pid ${pid})`} exited with ${what} while running the task`,
+        `A ${this.#options.kind} worker${pid === undefined ? '' : ` (pid ${pid})`} exited with ${what} while ${worker.ready ? 'running the task' : 'starting'}`,
         { exitCode, signal, ...(pid === undefined ? {} : { pid }), ...(worker.handle.threadId === undefined ? {} : { threadId: worker.handle.threadId }) },
       );
-      if (!worker.ready && killedFor === undefined && !worker.retiring) this.#startupFailures++;
       if (killedFor !== undefined || worker.retiring) {
         // We stopped it: the job it was killed for already failed; the others go back.
         this.#requeueFront(killedFor === head ? rest : jobs);
+      } else if (!worker.ready && this.#options.onWorkerExit === 'replace') {
+        // It died starting (its initializer, its execArgv): none of its jobs ran, so none is
+        // to blame. They wait for the next worker, unless this is a crash loop.
+        if (++this.#startupFailures < MAX_STARTUP_FAILURES) this.#requeueFront(jobs);
+        else this.#break(this.#hooks.brokenError(`${this.#options.kind} workers keep dying while starting (${this.#startupFailures} in a row), the pool is not usable anymore`, error), jobs);
       } else if (this.#options.onWorkerExit === 'break') {
         this.#break(this.#hooks.brokenError(`A ${this.#options.kind} in the ${this.#options.kind} pool was terminated abruptly while the future was running or pending.`, error), jobs);
-      } else if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
-        this.#break(this.#hooks.brokenError(`${this.#options.kind} workers keep dying while starting (${this.#startupFailures} in a row), the pool is not usable anymore`, error), jobs);
       } else {
         if (head !== undefined) this.#settle(head, head.futures.map(() => ({ ok: false as const, error })));
         this.#requeueFront(rest);
@@ -501,18 +602,23 @@ export class WorkerPool {
   #break(error: BrokenExecutor, extra: PoolJob[] = [], signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): void {
     if (this.#broken) return;
     this.#broken = true;
+    this.#brokenError = error;
     const running = [...extra];
     for (const worker of this.#workers) running.push(...worker.inflight.splice(0));
     while (this.#queueHead < this.#queue.length) {
       const job = this.#queue[this.#queueHead++] as PoolJob;
       if (job.sent) running.push(job);
     }
-    for (const job of running) {
-      job.timer?.clear();
-      for (const future of job.futures) if (!future.done()) future.setException(error);
-    }
+    this.#failJobs(running, error);
     this.#hooks.broken(error);
     this.#killAll(signal);
+  }
+
+  #failJobs(jobs: readonly PoolJob[], error: unknown): void {
+    for (const job of jobs) {
+      clearTimer(job);
+      for (const future of job.futures) if (!future.done()) future.setException(error);
+    }
   }
 
   /** Idle pools must not keep the parent alive; busy ones, and closing ones, must. */
@@ -525,6 +631,15 @@ function toWire(job: PoolJob): Job {
   return job.argsList === undefined
     ? { id: job.id, task: job.task, args: job.args ?? [] }
     : { id: job.id, task: job.task, argsList: job.argsList };
+}
+
+function clearTimer(job: PoolJob): void {
+  job.timer?.clear();
+  job.timer = undefined;
+}
+
+function timeoutError(ms: number): TimeoutError {
+  return new TimeoutError(`the task ran longer than its timeout of ${ms} ms`);
 }
 
 function clearIdle(worker: PoolWorker): void {
