@@ -6,7 +6,7 @@
  *  ─────────────                                   ──────
  *  init { initializer?, initargs }   ────────────▶  runs the initializer once
  *                                    ◀────────────  ready | initError { error }
- *  run { jobs: [{ id, task, args | argsList }] } ─▶ runs jobs one after another, in order
+ *  run { tasks, jobs: [{ id, task, args | argsList }] } ─▶ runs jobs one after another, in order
  *  abort { id }                      ────────────▶  aborts that job's AbortSignal
  *                                    ◀────────────  results { results: [{ id, ok, value | error }] }
  *  (channel closes)                  ────────────▶  exits
@@ -27,10 +27,20 @@ export type TaskSpec =
   | { readonly kind: 'ref'; readonly module: string; readonly name: string }
   | { readonly kind: 'source'; readonly source: string };
 
+/**
+ * A task the worker learns once and then knows by number: a function's source (or a
+ * module's URL) crosses once per worker, not with every job.
+ */
+export interface TaskDefinition {
+  readonly id: number;
+  readonly spec: TaskSpec;
+}
+
 /** One task: `args` for submit, `argsList` for a map chunk (one result per item). */
 export interface Job {
   readonly id: number;
-  readonly task: TaskSpec;
+  /** A TaskDefinition id, defined in this message or an earlier one to the same worker. */
+  readonly task: number;
   readonly args?: readonly unknown[];
   readonly argsList?: readonly (readonly unknown[])[];
 }
@@ -46,7 +56,7 @@ export interface JobResult {
 
 export type ToWorker =
   | { readonly type: 'init'; readonly initializer: TaskSpec | null; readonly initargs: readonly unknown[] }
-  | { readonly type: 'run'; readonly jobs: readonly Job[] }
+  | { readonly type: 'run'; readonly tasks: readonly TaskDefinition[]; readonly jobs: readonly Job[] }
   | { readonly type: 'abort'; readonly id: number };
 
 export type FromWorker =
@@ -80,7 +90,7 @@ export function isToWorker(message: unknown): message is ToWorker {
     case 'init':
       return Array.isArray(message.initargs);
     case 'run':
-      return Array.isArray(message.jobs);
+      return Array.isArray(message.jobs) && Array.isArray(message.tasks);
     case 'abort':
       return typeof message.id === 'number';
     default:

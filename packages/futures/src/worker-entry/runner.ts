@@ -1,6 +1,6 @@
 import { serialize } from 'node:v8';
 import { loadTaskRef } from '../tasks.js';
-import { runWithSignal } from '../task-context.js';
+import { setCurrentTask, TaskContext } from '../task-context.js';
 import { CancelledError } from '../errors.js';
 import { serializeError } from '../internal/remote-error.js';
 import { addClosureHint, compileFunction } from '../internal/function-source.js';
@@ -19,10 +19,16 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-async function resolveTask(spec: TaskSpec): Promise<Callable> {
+/** A task's function, or the promise of it while its module loads. */
+function resolveTask(spec: TaskSpec): Callable | Promise<Callable> {
   if (spec.kind === 'source') return compileFunction(spec.source);
-  const fn = loadTaskRef({ module: spec.module, name: spec.name });
-  return isThenable(fn) ? await fn : fn;
+  return loadTaskRef({ module: spec.module, name: spec.name });
+}
+
+/** What the runner knows of a task id: its spec, and its function once resolved. */
+interface KnownTask {
+  readonly spec: TaskSpec;
+  fn: Callable | undefined;
 }
 
 /**
@@ -34,7 +40,9 @@ export class Runner {
   readonly #checkSendable: (value: unknown) => void;
   readonly #queue: Job[] = [];
   #running = false;
-  readonly #controllers = new Map<number, AbortController>();
+  /** The job running now (one at a time), so an abort can reach it. */
+  #current: { readonly id: number; readonly context: TaskContext } | undefined;
+  readonly #tasks = new Map<number, KnownTask>();
   #pending: JobResult[] = [];
   #flushScheduled = false;
   /** Jobs wait for the initializer; `false` once it failed (the pool breaks, nothing runs). */
@@ -56,7 +64,8 @@ export class Runner {
         this.#initialized = this.#init(message.initializer, message.initargs);
         break;
       case 'run':
-        this.#queue.push(...message.jobs);
+        for (const { id, spec } of message.tasks) this.#tasks.set(id, { spec, fn: undefined });
+        for (const job of message.jobs) this.#queue.push(job);
         if (!this.#running) void this.#drain();
         break;
       case 'abort':
@@ -78,9 +87,8 @@ export class Runner {
   }
 
   #abort(id: number): void {
-    const controller = this.#controllers.get(id);
-    if (controller !== undefined) {
-      controller.abort();
+    if (this.#current?.id === id) {
+      this.#current.context.abort();
       return;
     }
     // Handed over but not started (prefetch): it never runs. Its answer keeps the pool's
@@ -113,10 +121,18 @@ export class Runner {
     try {
       if (!(await this.#initialized)) return;
       for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
-        const controller = new AbortController();
-        this.#controllers.set(job.id, controller);
-        const outcomes = await this.#runJob(job, controller.signal);
-        this.#controllers.delete(job.id);
+        const context = new TaskContext();
+        this.#current = { id: job.id, context };
+        setCurrentTask(context);
+        let outcomes: Outcome[] | Promise<Outcome[]>;
+        try {
+          outcomes = this.#runJob(job);
+          // Sync tasks (the common CPU-bound case) finish without a single await.
+          if (isThenable(outcomes)) outcomes = await outcomes;
+        } finally {
+          setCurrentTask(undefined);
+          this.#current = undefined;
+        }
         this.#pending.push({ id: job.id, outcomes });
         this.#scheduleFlush();
       }
@@ -125,29 +141,78 @@ export class Runner {
     }
   }
 
-  async #runJob(job: Job, signal: AbortSignal): Promise<Outcome[]> {
-    let fn: Callable;
+  #runJob(job: Job): Outcome[] | Promise<Outcome[]> {
+    const known = this.#tasks.get(job.task);
+    if (known === undefined) return this.#failAll(job, new Error(`@concurrent/futures: unknown task id ${job.task}`));
+    if (known.fn !== undefined) return this.#callAll(job, known.fn, known.spec);
+    let fn: Callable | Promise<Callable>;
     try {
-      fn = await resolveTask(job.task);
+      fn = resolveTask(known.spec);
     } catch (error) {
-      const failure: Outcome = { ok: false, error: serializeError(error) };
-      return job.argsList === undefined ? [failure] : job.argsList.map(() => failure);
+      return this.#failAll(job, error);
     }
-    const source = job.task.kind === 'source' ? job.task.source : undefined;
-    if (job.argsList === undefined) return [await this.#call(fn, job.args ?? [], signal, source)];
+    if (!isThenable(fn)) {
+      known.fn = fn;
+      return this.#callAll(job, fn, known.spec);
+    }
+    return fn.then(
+      (loaded) => {
+        known.fn = loaded;
+        return this.#callAll(job, loaded, known.spec);
+      },
+      (error: unknown) => this.#failAll(job, error),
+    );
+  }
+
+  #failAll(job: Job, error: unknown): Outcome[] {
+    const failure: Outcome = { ok: false, error: serializeError(error) };
+    return job.argsList === undefined ? [failure] : job.argsList.map(() => failure);
+  }
+
+  /** Runs one job's calls in order; stays synchronous until a call returns a promise. */
+  #callAll(job: Job, fn: Callable, spec: TaskSpec): Outcome[] | Promise<Outcome[]> {
+    const source = spec.kind === 'source' ? spec.source : undefined;
+    const argsList = job.argsList ?? [job.args ?? []];
     const outcomes: Outcome[] = [];
-    for (const args of job.argsList) outcomes.push(await this.#call(fn, args, signal, source));
+    for (let i = 0; i < argsList.length; i++) {
+      const outcome = this.#call(fn, argsList[i] as readonly unknown[], source);
+      if (isThenable(outcome)) return this.#finishAsync(outcome, outcomes, fn, argsList, i + 1, source);
+      outcomes.push(outcome);
+    }
     return outcomes;
   }
 
-  async #call(fn: Callable, args: readonly unknown[], signal: AbortSignal, source: string | undefined): Promise<Outcome> {
-    try {
-      let value = runWithSignal(signal, () => fn(...args));
-      if (isThenable(value)) value = await value;
-      return { ok: true, value };
-    } catch (error) {
-      return { ok: false, error: serializeError(source === undefined ? error : addClosureHint(error, source)) };
+  async #finishAsync(
+    pending: PromiseLike<Outcome>,
+    outcomes: Outcome[],
+    fn: Callable,
+    argsList: readonly (readonly unknown[])[],
+    next: number,
+    source: string | undefined,
+  ): Promise<Outcome[]> {
+    outcomes.push(await pending);
+    for (let i = next; i < argsList.length; i++) {
+      const outcome = this.#call(fn, argsList[i] as readonly unknown[], source);
+      outcomes.push(isThenable(outcome) ? await outcome : outcome);
     }
+    return outcomes;
+  }
+
+  #call(fn: Callable, args: readonly unknown[], source: string | undefined): Outcome | Promise<Outcome> {
+    try {
+      const value = fn(...args);
+      if (!isThenable(value)) return { ok: true, value };
+      return Promise.resolve(value).then(
+        (settled): Outcome => ({ ok: true, value: settled }),
+        (error: unknown): Outcome => this.#failure(error, source),
+      );
+    } catch (error) {
+      return this.#failure(error, source);
+    }
+  }
+
+  #failure(error: unknown, source: string | undefined): Outcome {
+    return { ok: false, error: serializeError(source === undefined ? error : addClosureHint(error, source)) };
   }
 
   #scheduleFlush(): void {

@@ -34,7 +34,7 @@ import type { WorkerInfo } from '../executor.js';
 import type { Future } from '../future.js';
 import { startTimer, type Timer } from '../internal/timer.js';
 import { deserializeError } from '../internal/remote-error.js';
-import type { FromWorker, Job, JobResult, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
+import type { FromWorker, Job, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
 
 /** How long a running task may ignore its abort before its worker is stopped. */
@@ -70,7 +70,8 @@ export interface PoolHooks {
 /** A task waiting in the pool's queue or running on a worker. */
 interface PoolJob {
   readonly id: number;
-  readonly task: TaskSpec;
+  /** The task's id in this pool's task table (see TaskDefinition). */
+  readonly taskId: number;
   /** One future for submit; one per item for a map chunk. */
   futures: Future<unknown>[];
   args: readonly unknown[] | undefined;
@@ -97,6 +98,10 @@ interface PoolWorker {
   idleTimer: Timer | undefined;
   /** Set when the pool is killing it over one job (abort or timeout grace expired). */
   killedFor: PoolJob | undefined;
+  /** Task ids this worker has been sent the definition of. */
+  readonly knownTasks: Set<number>;
+  /** Whether the handle keeps the parent alive now (set only when it changes). */
+  ref: boolean | undefined;
 }
 
 export class WorkerPool {
@@ -106,6 +111,10 @@ export class WorkerPool {
   #queueHead = 0;
   readonly #workers = new Set<PoolWorker>();
   readonly #jobsByFuture = new Map<Future<unknown>, PoolJob>();
+  /** Task ids: by spec object (cached per function) first, then by content. */
+  readonly #taskIdBySpec = new WeakMap<TaskSpec, number>();
+  readonly #taskIdByKey = new Map<string, number>();
+  readonly #taskSpecs: TaskSpec[] = [];
   #nextJobId = 0;
   #nextWorkerId = 0;
   #dispatchScheduled = false;
@@ -149,7 +158,7 @@ export class WorkerPool {
   ): void {
     const job: PoolJob = {
       id: this.#nextJobId++,
-      task,
+      taskId: this.#taskId(task),
       futures,
       args,
       argsList,
@@ -191,6 +200,7 @@ export class WorkerPool {
     this.#closing = true;
     for (const worker of this.#workers) {
       // Someone awaits these exits: keep the event loop alive until they arrive.
+      worker.ref = true;
       worker.handle.setRef(true);
       if (worker.inflight.length === 0) this.#retire(worker);
     }
@@ -365,14 +375,16 @@ export class WorkerPool {
     const wire = jobs.map(toWire);
     const transfer = jobs.flatMap((job) => job.transfer ?? []);
     try {
-      worker.handle.send({ type: 'run', jobs: wire }, transfer.length > 0 ? transfer : undefined);
+      worker.handle.send({ type: 'run', tasks: this.#definitions(worker, jobs), jobs: wire }, transfer.length > 0 ? transfer : undefined);
+      this.#learned(worker, jobs);
       for (const job of jobs) this.#handOver(worker, job);
     } catch {
       // One argument could not be serialized: find which by sending one at a time, and fail
       // only that future (CPython R9.7: the pool stays usable).
       for (const job of jobs) {
         try {
-          worker.handle.send({ type: 'run', jobs: [toWire(job)] }, job.transfer);
+          worker.handle.send({ type: 'run', tasks: this.#definitions(worker, [job]), jobs: [toWire(job)] }, job.transfer);
+          this.#learned(worker, [job]);
           this.#handOver(worker, job);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
@@ -386,6 +398,34 @@ export class WorkerPool {
     // Whichever job went out first may now be the head (the first of the batch may be the
     // one that could not be sent).
     this.#armTimeout(worker);
+  }
+
+  /** The task definitions `worker` has not seen yet, for the jobs about to go to it. */
+  #definitions(worker: PoolWorker, jobs: readonly PoolJob[]): TaskDefinition[] {
+    const definitions: TaskDefinition[] = [];
+    for (const job of jobs) {
+      if (worker.knownTasks.has(job.taskId) || definitions.some((d) => d.id === job.taskId)) continue;
+      definitions.push({ id: job.taskId, spec: this.#taskSpecs[job.taskId] as TaskSpec });
+    }
+    return definitions;
+  }
+
+  #learned(worker: PoolWorker, jobs: readonly PoolJob[]): void {
+    for (const job of jobs) worker.knownTasks.add(job.taskId);
+  }
+
+  #taskId(spec: TaskSpec): number {
+    let id = this.#taskIdBySpec.get(spec);
+    if (id !== undefined) return id;
+    const key = spec.kind === 'source' ? `s${spec.source}` : `r${spec.name}\0${spec.module}`;
+    id = this.#taskIdByKey.get(key);
+    if (id === undefined) {
+      id = this.#taskSpecs.length;
+      this.#taskSpecs.push(spec);
+      this.#taskIdByKey.set(key, id);
+    }
+    this.#taskIdBySpec.set(spec, id);
+    return id;
   }
 
   #handOver(worker: PoolWorker, job: PoolJob): void {
@@ -410,6 +450,8 @@ export class WorkerPool {
       retiring: false,
       idleTimer: undefined,
       killedFor: undefined,
+      knownTasks: new Set(),
+      ref: undefined,
     };
     this.#workers.add(worker);
     const init: ToWorker = { type: 'init', initializer: this.#options.initializer, initargs: this.#options.initargs };
@@ -623,14 +665,20 @@ export class WorkerPool {
 
   /** Idle pools must not keep the parent alive; busy ones, and closing ones, must. */
   #updateRefs(): void {
-    for (const worker of this.#workers) worker.handle.setRef(this.#closing || worker.inflight.length > 0);
+    for (const worker of this.#workers) {
+      const ref = this.#closing || worker.inflight.length > 0;
+      if (worker.ref !== ref) {
+        worker.ref = ref;
+        worker.handle.setRef(ref);
+      }
+    }
   }
 }
 
 function toWire(job: PoolJob): Job {
   return job.argsList === undefined
-    ? { id: job.id, task: job.task, args: job.args ?? [] }
-    : { id: job.id, task: job.task, argsList: job.argsList };
+    ? { id: job.id, task: job.taskId, args: job.args ?? [] }
+    : { id: job.id, task: job.taskId, argsList: job.argsList };
 }
 
 function clearTimer(job: PoolJob): void {
