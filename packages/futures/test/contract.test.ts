@@ -2,7 +2,7 @@
  * The executor contract (api.md; CPython's ExecutorTest, ExecutorShutdownTest,
  * InitializerMixin and FailingInitializerMixin), run over every executor in `executors.ts`.
  *
- * Tasks are TaskRefs to `fixtures/tasks.ts` or self-contained functions, and tests order
+ * Tasks are TaskRefs to `fixtures/tasks.mjs` or self-contained functions, and tests order
  * events through files (gates, marks, logs), never through captured variables or races
  * against timers, so the suite runs unchanged on executors whose tasks run in other threads
  * or processes. Where a timeout must expire, it is small and only its expiry is asserted.
@@ -19,7 +19,7 @@ import {
 } from '../src/index.js';
 import { executorKinds, type KindOptions } from './executors.js';
 import { loose, Scratch, settle, tasks, TASKS_URL } from './fixtures/harness.js';
-import { type FailKind, thrownValue } from './fixtures/tasks.js';
+import { type FailKind, thrownValue } from './fixtures/tasks.mjs';
 
 /** Every future an executor makes, in submission order (map's included). */
 function recordSubmits(executor: Executor): Future<unknown>[] {
@@ -601,19 +601,61 @@ describe.each(executorKinds)('$name', (kind) => {
       expect(await scratch.lines(log)).toEqual([]);
     });
 
-    it('.submitWith() - aborting the signal fails a running task', async () => {
+    it('.submitWith() - aborting the signal fails a running task at once with CancelledError', async () => {
       const executor = make({ maxWorkers: 1 });
       const gate = scratch.gate();
       const mark = scratch.mark();
       const controller = new AbortController();
       const future = executor.submitWith({ signal: controller.signal }, tasks.markThenWait, mark, gate.path, 'value');
       await scratch.waitFor(mark);
-      controller.abort(new Error('stop'));
-      const error = await future.exception();
-      expect(error).toBeInstanceOf(Error);
-      // A running future cannot be cancelled: it finishes with the error.
+      const reason = new Error('stop');
+      controller.abort(reason);
+      // A running future cannot be cancelled: it finishes with the error, without waiting
+      // for the task (which ignores its signal and waits for a gate that stays closed).
       expect(future.state).toBe('FINISHED');
+      expect(future.cancelled()).toBe(false);
+      const error = await future.exception();
+      expect(error).toBeInstanceOf(CancelledError);
+      expect((error as Error).cause).toBe(reason);
       gate.open();
+    });
+
+    // The one place where executors differ: what becomes of the code of a running task that
+    // was aborted or timed out and does not stop by itself.
+    const stopping = kind.stopsRunningTasks
+      ? 'is stopped after a grace period; its slot frees without it'
+      : 'runs on to its end, holding its slot';
+
+    it.each(['abort', 'timeout'] as const)(`.submitWith() - a running task that ignores its %s ${stopping}`, async (how) => {
+      const executor = make({ maxWorkers: 1 });
+      const gate = scratch.gate();
+      const mark = scratch.mark();
+      const log = scratch.log();
+      const controller = new AbortController();
+      const options = how === 'abort' ? { signal: controller.signal } : { timeout: 20 };
+      const stuck = executor.submitWith(options, tasks.markWaitRecord, mark, gate.path, log, 'stuck task ended');
+      if (how === 'abort') {
+        // Running, so the abort cannot simply cancel it. (The timeout needs no wait: its
+        // clock starts with the task, and may stop it before it gets as far as its mark.)
+        await scratch.waitFor(mark);
+        controller.abort();
+      }
+      expect(await stuck.exception()).toBeInstanceOf(how === 'abort' ? CancelledError : TimeoutError);
+      const next = executor.submit(tasks.record, log, 'next task');
+      if (kind.stopsRunningTasks) {
+        // The gate is still closed: only stopping the stuck task can free the one slot.
+        expect(await next.result()).toBe('next task');
+        gate.open();
+        await executor.shutdown();
+        expect(await scratch.lines(log)).toEqual(['next task']);
+      } else {
+        await settle();
+        expect(next.state).toBe('PENDING');
+        gate.open();
+        expect(await next.result()).toBe('next task');
+        await executor.shutdown();
+        expect(await scratch.lines(log)).toEqual(['stuck task ended', 'next task']);
+      }
     });
 
     it('.submitWith() - an already aborted signal gives a cancelled future; the task never runs', async () => {

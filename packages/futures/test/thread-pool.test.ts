@@ -334,7 +334,7 @@ describe('ThreadPoolExecutor', () => {
   });
 
   describe('moduleTasks()', () => {
-    it.each(['./fixtures/tasks.ts', 'fixtures/tasks.ts', '../tasks.js'])(
+    it.each(['./fixtures/tasks.mjs', 'fixtures/tasks.mjs', '../tasks.js'])(
       'moduleTasks() - the relative path %j is a TypeError pointing to new URL()',
       (path) => {
         expect(() => moduleTasks(path)).toThrow(TypeError);

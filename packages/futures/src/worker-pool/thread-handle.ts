@@ -32,11 +32,19 @@ interface TinypoolThread {
  * thread runs which job, can stop one thread (abort grace, recycling) without touching the
  * others, and hears each thread's exit (tinypool itself never settles a task whose thread
  * called `process.exit()`). See docs/decisions/0006.
+ *
+ * Tinypool starts the thread and carries one message into it: `init`, with the thread's end
+ * of a MessageChannel of ours. Everything after that (jobs and aborts in, results out)
+ * crosses that channel. `MessagePort.postMessage` fails synchronously on a value that cannot
+ * be cloned, and leaves the transferables of a failed post attached, which the pool needs to
+ * fail only that future; inside tinypool's `run()` such a failure becomes a rejection, after
+ * the pool has counted the job as handed over, and its future would never settle.
  */
 export class ThreadHandle implements WorkerHandle {
   readonly #tinypool: Tinypool;
+  /** Our end of the channel to the thread: jobs and aborts out, results in. */
   readonly #port: MessagePort;
-  /** The thread's end of the result channel, until it travels with the init message. */
+  /** The thread's end of the channel, until it travels with the init message. */
   #remotePort: MessagePort | undefined;
   readonly threadId: number | undefined;
   #exited = false;
@@ -49,8 +57,8 @@ export class ThreadHandle implements WorkerHandle {
       runtime: 'worker_threads',
       minThreads: 1,
       maxThreads: 1,
-      // Room for abort messages beside the jobs a thread holds; the WorkerPool bounds jobs.
-      concurrentTasksPerWorker: 16,
+      // Tinypool carries only `init`; the rest goes over our own channel.
+      concurrentTasksPerWorker: 1,
       idleTimeout: Infinity,
       // With atomics, tinypool's thread blocks in Atomics.wait between its tasks, which would
       // freeze our runner's event loop (jobs continue after tinypool's task has returned).
@@ -60,6 +68,10 @@ export class ThreadHandle implements WorkerHandle {
       execArgv: [...options.execArgv],
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
+    // A thread that dies of an uncaught error makes tinypool emit 'error' on itself when it
+    // holds no task of its (ours return at once), and an 'error' nobody listens to would
+    // crash the parent. The thread's 'exit', below, is what tells the pool; this is a no-op.
+    this.#tinypool.on('error', () => {});
     const thread = (this.#tinypool.threads as unknown as (TinypoolThread | undefined)[])[0];
     this.threadId = thread?.threadId;
     const { port1, port2 } = new MessageChannel();
@@ -72,6 +84,11 @@ export class ThreadHandle implements WorkerHandle {
       if (this.#exited) return;
       this.#exited = true;
       port1.close();
+      // Tinypool replaces a thread that died of an uncaught error (minThreads: 1) before this
+      // 'exit' arrives. That replacement is no worker of ours: nobody would ever stop it, and
+      // shutdown would leave a thread behind. (After process.exit() tinypool replaces nothing
+      // and still lists the dead thread, whose exit a destroy() would wait for in vain.)
+      if ((this.#tinypool.threads as unknown[]).some((other) => other !== thread)) void this.#tinypool.destroy();
       events.exit(code, null);
     };
     this.#remotePort = port2;
@@ -84,14 +101,17 @@ export class ThreadHandle implements WorkerHandle {
     const port = this.#remotePort;
     if (message.type === 'init' && port !== undefined) {
       this.#remotePort = undefined;
+      // Inside tinypool's run() a value that cannot be cloned becomes a rejection; the pool
+      // needs a synchronous failure (initargs that cannot be sent break the pool).
       structuredClone(message);
-      this.#post({ message, port }, [port]);
+      this.#tinypool.run({ message, port }, { transferList: [port] }).catch(() => {
+        // A thread that died or was destroyed: its 'exit' listener reports it to the pool.
+      });
       return;
     }
-    // Structured clone happens inside tinypool's run(), where a value that cannot be cloned
-    // becomes a rejection; the pool needs a synchronous failure to fail only that future.
-    if (transfer === undefined || transfer.length === 0) structuredClone(message);
-    this.#post({ message }, transfer);
+    // Throws (synchronously) a DataCloneError for a value that cannot be cloned. Posted
+    // before the thread has its end, a message waits in the channel and arrives after init.
+    this.#port.postMessage(message, transfer === undefined ? undefined : [...transfer]);
   }
 
   kill(): void {
@@ -105,13 +125,5 @@ export class ThreadHandle implements WorkerHandle {
   setRef(ref: boolean): void {
     if (ref) this.#port.ref();
     else this.#port.unref();
-  }
-
-  #post(envelope: object, transfer: readonly TransferListItem[] | undefined): void {
-    this.#tinypool
-      .run(envelope, transfer === undefined ? {} : { transferList: [...transfer] })
-      .catch(() => {
-        // A thread that died or was destroyed: its 'exit' listener reports it to the pool.
-      });
   }
 }
