@@ -3,8 +3,9 @@
 // foundation/ exporting a Suite, plus one line here.
 import { foundation } from './foundation/index.js';
 import type { Probe, Suite } from './harness/types.js';
+import { pools } from './pools/index.js';
 
-export const SUITES: readonly Suite[] = [foundation];
+export const SUITES: readonly Suite[] = [foundation, pools];
 
 /** Looks a probe up by its id, `<suite>/<case>/<probe>` (what children are started with). */
 export function findProbe(id: string): Probe | undefined {

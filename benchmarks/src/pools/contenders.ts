@@ -1,0 +1,125 @@
+// Everything the tiny-task case runs in Node: our executors, the raw floors and the peers,
+// behind one interface so that the workload is written once. Python is measured by its own
+// script (python.ts).
+import { processPool, threadPool } from './ours.js';
+import { identityFn, tasks } from './paths.js';
+import { type PeerName, startPeer } from './peers.js';
+import { RawPool } from './raw.js';
+import type { Resources } from './resources.js';
+
+/** Which floor a contender is compared with: child processes or threads. */
+export type Family = 'process' | 'thread';
+
+/** Ours (with a target), a raw floor, or a peer. */
+export type Role = 'ours' | 'floor' | 'peer';
+
+/** A started contender. */
+export interface Contender {
+  /** Runs one trivial task per item, all submitted at once; resolves once every result is in. */
+  runAll(items: readonly number[]): Promise<void>;
+}
+
+export interface ContenderSpec {
+  readonly label: string;
+  readonly family: Family;
+  readonly role: Role;
+  start(resources: Resources, workers: number): Contender;
+}
+
+/** Awaits `run(item)` for every item, submitted at once, and checks the results came back. */
+async function allOf(items: readonly number[], run: (item: number) => PromiseLike<unknown>): Promise<void> {
+  const results = await Promise.all(items.map(run));
+  const last = items.length - 1;
+  if (results.length !== items.length || results[last] !== items[last]) {
+    throw new Error(`wrong results: ${results.length} of ${items.length}, last ${String(results[last])}`);
+  }
+}
+
+function peer(name: PeerName, label: string, family: Family): ContenderSpec {
+  return {
+    label,
+    family,
+    role: 'peer',
+    start(resources, workers) {
+      const pool = startPeer(name, resources, workers);
+      return { runAll: (items) => allOf(items, (item) => pool.run(item)) };
+    },
+  };
+}
+
+export const CONTENDERS = {
+  'ours-process': {
+    label: 'ProcessPoolExecutor',
+    family: 'process',
+    role: 'ours',
+    start(resources, workers) {
+      const pool = processPool(resources, workers);
+      return { runAll: (items) => allOf(items, (item) => pool.submit(tasks.identity, item)) };
+    },
+  },
+  'ours-thread': {
+    label: 'WorkerThreadPoolExecutor',
+    family: 'thread',
+    role: 'ours',
+    start(resources, workers) {
+      const pool = threadPool(resources, workers);
+      return { runAll: (items) => allOf(items, (item) => pool.submit(tasks.identity, item)) };
+    },
+  },
+  'ours-process-fn': {
+    label: 'ProcessPoolExecutor, task (x) => x',
+    family: 'process',
+    role: 'ours',
+    start(resources, workers) {
+      const pool = processPool(resources, workers);
+      return { runAll: (items) => allOf(items, (item) => pool.submit(identityFn, item)) };
+    },
+  },
+  'ours-thread-fn': {
+    label: 'WorkerThreadPoolExecutor, task (x) => x',
+    family: 'thread',
+    role: 'ours',
+    start(resources, workers) {
+      const pool = threadPool(resources, workers);
+      return { runAll: (items) => allOf(items, (item) => pool.submit(identityFn, item)) };
+    },
+  },
+  'raw-fork': {
+    label: 'raw fork, pipelined',
+    family: 'process',
+    role: 'floor',
+    start(resources, workers) {
+      const pool = RawPool.fork(resources, workers);
+      return { runAll: (items) => pool.pipelined(items) };
+    },
+  },
+  'raw-fork-serial': {
+    label: 'raw fork, one at a time',
+    family: 'process',
+    role: 'floor',
+    start(resources, workers) {
+      const pool = RawPool.fork(resources, workers);
+      return { runAll: (items) => pool.oneAtATime(items) };
+    },
+  },
+  'raw-thread': {
+    label: 'raw worker_threads, pipelined',
+    family: 'thread',
+    role: 'floor',
+    start(resources, workers) {
+      const pool = RawPool.threads(resources, workers);
+      return { runAll: (items) => pool.pipelined(items) };
+    },
+  },
+  piscina: peer('piscina', 'piscina', 'thread'),
+  'tinypool-thread': peer('tinypool-thread', 'tinypool (worker_threads)', 'thread'),
+  'workerpool-thread': peer('workerpool-thread', 'workerpool (thread)', 'thread'),
+  'poolifier-thread': peer('poolifier-thread', 'poolifier FixedThreadPool', 'thread'),
+  'tinypool-process': peer('tinypool-process', 'tinypool (child_process)', 'process'),
+  'workerpool-process': peer('workerpool-process', 'workerpool (process)', 'process'),
+  'poolifier-cluster': peer('poolifier-cluster', 'poolifier FixedClusterPool', 'process'),
+} as const satisfies Record<string, ContenderSpec>;
+
+export type ContenderName = keyof typeof CONTENDERS;
+
+export const CONTENDER_NAMES = Object.keys(CONTENDERS) as ContenderName[];
