@@ -14,6 +14,15 @@ function safeHost(host: string): string {
 }
 
 /**
+ * The path, without extension, of a results file: `<dir>/<label>-<date>-<host>`, or
+ * `<dir>/<date>-<host>` for an empty label (the main benchmark's full run).
+ */
+export function resultsStem(dir: string, label: string, startedAt: Date): string {
+  const name = `${isoDate(startedAt)}-${safeHost(os.hostname())}`;
+  return path.join(dir, label === '' ? name : `${label}-${name}`);
+}
+
+/**
  * Writes a suite's raw results as `<dir>/<label>-<date>-<host>.json` (pretty, with a final
  * newline, so the files diff well when committed). A second run on the same day and host
  * replaces the first.
@@ -22,7 +31,7 @@ function safeHost(host: string): string {
  */
 export async function writeResults(dir: string, label: string, startedAt: Date, document: Json): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${label}-${isoDate(startedAt)}-${safeHost(os.hostname())}.json`);
+  const file = `${resultsStem(dir, label, startedAt)}.json`;
   await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
   return file;
 }

@@ -4,18 +4,7 @@ import { writeResults } from './results.js';
 import { describeRevision } from './revision.js';
 import { Sanity } from './sanity.js';
 import { renderTable, wrap } from './table.js';
-import type { CaseContext, Json, Row, Suite } from './types.js';
-
-/** Options of {@link runSuite}. */
-export interface RunSuiteOptions {
-  readonly quick: boolean;
-  /** Run only these cases of the suite (by name); all when undefined. */
-  readonly cases?: readonly string[] | undefined;
-  /** Where the results file goes. */
-  readonly resultsDir: string;
-  /** Extra node flags for every child (profiling). */
-  readonly childExecArgv?: readonly string[] | undefined;
-}
+import type { CaseContext, CaseSuite, Json, Row, SuiteOutcome, SuiteRunOptions } from './types.js';
 
 /** Column at which the notes under the table are wrapped. */
 const NOTE_WIDTH = 100;
@@ -28,9 +17,10 @@ function log(message: string): void {
  * Runs a suite's cases one after the other (never two children at once: the machine is
  * small), prints the table and the notes, writes the results file.
  *
- * @returns the sanity issues found (empty when every number is finite and positive).
+ * @returns the sanity issues found (empty when every number is finite and positive) and the
+ *   results document.
  */
-export async function runSuite(suite: Suite, options: RunSuiteOptions): Promise<readonly string[]> {
+export async function runSuite(suite: CaseSuite, options: SuiteRunOptions): Promise<SuiteOutcome> {
   const startedAt = new Date();
   const machine = describeMachine();
   const revision = describeRevision();
@@ -67,7 +57,7 @@ export async function runSuite(suite: Suite, options: RunSuiteOptions): Promise<
     };
   }
 
-  process.stdout.write(
+  options.report.write(
     [
       '',
       `${suite.title}${options.quick ? ' (quick smoke run: sizes and rounds reduced, verdicts indicative only)' : ''}`,
@@ -83,7 +73,7 @@ export async function runSuite(suite: Suite, options: RunSuiteOptions): Promise<
 
   // A partial run gets its own file name, so it never replaces a full run's results.
   const label = selected.length === suite.cases.length ? suite.name : [suite.name, ...selected.map((c) => c.name)].join('-');
-  const file = await writeResults(options.resultsDir, label, startedAt, {
+  const document: Json = {
     suite: suite.name,
     title: suite.title,
     mode: options.quick ? 'quick' : 'full',
@@ -96,7 +86,8 @@ export async function runSuite(suite: Suite, options: RunSuiteOptions): Promise<
     notes,
     sanity: { ok: sanity.issues.length === 0, issues: [...sanity.issues] },
     results: cases,
-  });
-  process.stdout.write(`raw results: ${file}\n`);
-  return sanity.issues;
+  };
+  const file = await writeResults(options.resultsDir, label, startedAt, document);
+  options.report.write(`raw results: ${file}\n`);
+  return { issues: sanity.issues, document };
 }

@@ -35,3 +35,36 @@ export function wrap(text: string, width: number, indent: string): string {
   if (line !== '') lines.push(line);
   return lines.join('\n');
 }
+
+/** Column alignment of {@link renderGrid}. */
+export type Align = 'left' | 'right';
+
+/**
+ * Renders a plain-text table of any columns: a header line, a rule, the rows; one string, no
+ * trailing newline. Right-aligned columns suit numbers.
+ */
+export function renderGrid(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+  const lines = [headers, ...rows];
+  const widths = headers.map((_, i) => Math.max(...lines.map((line) => (line[i] ?? '').length)));
+  const render = (line: readonly string[]): string =>
+    widths
+      .map((width, i) => {
+        const cell = line[i] ?? '';
+        return align[i] === 'right' ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
+  return [render(headers), rule, ...rows.map(render)].join('\n');
+}
+
+/** Renders a GitHub-flavoured markdown table (pipes in cells escaped). */
+export function renderMarkdownTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+): string {
+  const line = (cells: readonly string[]): string => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  const rule = `|${headers.map((_, i) => (align[i] === 'right' ? '---:' : '---')).join('|')}|`;
+  return [line(headers), rule, ...rows.map(line)].join('\n');
+}

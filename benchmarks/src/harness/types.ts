@@ -47,19 +47,59 @@ export interface CaseContext {
   log(message: string): void;
 }
 
-/** One benchmark inside a suite: its probes run in children, `run` orchestrates them. */
-export interface Case {
+/** What `--list`, `--only` and the child entry need of a benchmark: a name and its probes. */
+export interface Benchmark {
   /** Kebab-case; `--only <suite>/<case>` selects it. */
   readonly name: string;
   readonly title: string;
   readonly probes: Readonly<Record<string, Probe>>;
+}
+
+/** One benchmark inside a suite: its probes run in children, `run` orchestrates them. */
+export interface Case extends Benchmark {
   run(context: CaseContext): Promise<CaseResult>;
 }
 
+/** How main.ts runs a suite. */
+export interface SuiteRunOptions {
+  readonly quick: boolean;
+  /** Run only these cases of the suite (by name); all when undefined. */
+  readonly cases?: readonly string[] | undefined;
+  /** Where the results files go. */
+  readonly resultsDir: string;
+  /** Extra node flags for every child (profiling). */
+  readonly childExecArgv?: readonly string[] | undefined;
+  /** Worker counts asked for with `--workers` (suites with a fixed count ignore it). */
+  readonly workers?: readonly number[] | undefined;
+  /** Where the human-readable report goes: stdout, or stderr when `--json` owns stdout. */
+  readonly report: NodeJS.WritableStream;
+}
+
+/** What a suite run hands back to main.ts. */
+export interface SuiteOutcome {
+  /** Sanity issues (empty when every number is finite and positive). */
+  readonly issues: readonly string[];
+  /** The results document, as written to the JSON file (printed by `--json`). */
+  readonly document: Json;
+}
+
 /** A named group of cases that reports one table and writes one results file. */
-export interface Suite {
+export interface CaseSuite {
   /** Kebab-case; the results file is `<name>-<date>-<host>.json`. */
   readonly name: string;
   readonly title: string;
   readonly cases: readonly Case[];
 }
+
+/**
+ * A suite that orchestrates its benchmarks itself (its own table, progress bars, extra
+ * output files) instead of through harness/runner.ts.
+ */
+export interface CustomSuite {
+  readonly name: string;
+  readonly title: string;
+  readonly cases: readonly Benchmark[];
+  run(options: SuiteRunOptions): Promise<SuiteOutcome>;
+}
+
+export type Suite = CaseSuite | CustomSuite;

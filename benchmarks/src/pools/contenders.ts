@@ -5,7 +5,7 @@ import { processPool, threadPool } from './ours.js';
 import { identityFn, tasks } from './paths.js';
 import { type PeerName, startPeer } from './peers.js';
 import { RawPool } from './raw.js';
-import type { Resources } from './resources.js';
+import type { Resources } from '../harness/resources.js';
 
 /** Which floor a contender is compared with: child processes or threads. */
 export type Family = 'process' | 'thread';

@@ -9,7 +9,7 @@ import { workersLabel } from './format.js';
 import { OURS_LABEL, OURS_NAMES, type OursName, startOurs } from './ours.js';
 import { tasks } from './paths.js';
 import { pythonVersion, runPython } from './python.js';
-import { withResources } from './resources.js';
+import { withResources } from '../harness/resources.js';
 import { roundsText, runRounds } from './rounds.js';
 import { PROBE_DEADLINE_MS, roundCounts, WORKERS } from './settings.js';
 

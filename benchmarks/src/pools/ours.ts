@@ -2,7 +2,7 @@
 // library's defaults otherwise, registered so that they are shut down when the probe ends
 // (their workers killed if it failed).
 import { type Executor, ProcessPoolExecutor, WorkerThreadPoolExecutor } from '@concurrent/futures';
-import type { Resources } from './resources.js';
+import type { Resources } from '../harness/resources.js';
 
 /** A ProcessPoolExecutor of `maxWorkers` children. */
 export function processPool(resources: Resources, maxWorkers: number): ProcessPoolExecutor {

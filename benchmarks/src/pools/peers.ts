@@ -9,7 +9,7 @@ import { FixedClusterPool, FixedThreadPool } from 'poolifier';
 import Tinypool from 'tinypool';
 import workerpool from 'workerpool';
 import { fixture } from './paths.js';
-import type { Resources } from './resources.js';
+import type { Resources } from '../harness/resources.js';
 
 /** How long poolifier's destroy() gets (~20 ms when it works) before its workers are stopped directly. */
 const POOLIFIER_DESTROY_MS = 2_000;

@@ -4,7 +4,7 @@
 // its stdin close and kills its group itself, so no Python worker outlives the benchmark.
 import { spawn, spawnSync } from 'node:child_process';
 import { fixture } from './paths.js';
-import type { Resources } from './resources.js';
+import type { Resources } from '../harness/resources.js';
 
 /** What the script is asked to run (see fixtures/pools.py). */
 export type PythonWorkload =

@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import { type TransferListItem, Worker } from 'node:worker_threads';
 import { fixture } from './paths.js';
-import type { Resources } from './resources.js';
+import type { Resources } from '../harness/resources.js';
 
 /** What crosses to a raw endpoint and back. */
 export type RawMessage = number | Float64Array;

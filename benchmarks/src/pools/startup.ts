@@ -10,7 +10,7 @@ import { millis, workersLabel } from './format.js';
 import { processPool, threadPool } from './ours.js';
 import { tasks } from './paths.js';
 import { RawPool } from './raw.js';
-import { type Resources, withResources } from './resources.js';
+import { type Resources, withResources } from '../harness/resources.js';
 import { roundsText, runRounds } from './rounds.js';
 import { PROBE_DEADLINE_MS, roundCounts, WORKERS } from './settings.js';
 

@@ -10,7 +10,7 @@ import type { Case, CaseContext, CaseResult, Measurement, Params, Probe, Row } f
 import { CONTENDER_NAMES, CONTENDERS, type ContenderName, type Family } from './contenders.js';
 import { millis, workersLabel } from './format.js';
 import { pythonVersion, runPython } from './python.js';
-import { withResources } from './resources.js';
+import { withResources } from '../harness/resources.js';
 import { roundsText, runRounds, type Samples } from './rounds.js';
 import { PROBE_DEADLINE_MS, roundCounts, WORKERS } from './settings.js';
 

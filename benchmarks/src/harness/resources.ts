@@ -1,7 +1,9 @@
-// Everything a probe of this suite starts (pools, child processes, threads) is registered
-// here and stopped when the probe ends: gently after success, hard after a failure, and hard
-// as well if a probe hangs past its deadline. A pool that never stops is a benchmark bug, so a
-// gentle stop that takes too long is reported (and the thing is then stopped hard).
+// Everything a probe starts (pools, child processes, threads, the matrix's HTTP server) is
+// registered here and stopped when the probe ends: gently after success, hard after a
+// failure, and hard as well if a probe hangs past its deadline. A pool that never stops is a
+// benchmark bug, so a gentle stop that takes too long is reported (and the thing is then
+// stopped hard). On Ctrl-C, SIGTERM or a lost parent, stopEverything() stops whatever is live
+// in this process hard (see harness/child.ts and main.ts).
 
 /** Stops one thing. `hard`: kill now (the probe failed) instead of letting it drain. */
 export type Stop = (hard: boolean) => Promise<void> | void;
@@ -13,6 +15,17 @@ function within(ms: number, work: Promise<void>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   return Promise.race([work.then(() => true), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Every Resources of a withResources() still running in this process. */
+const live = new Set<Resources>();
+
+/**
+ * Stops, hard, everything registered by every withResources() still running in this process:
+ * what a signal handler calls before the process exits.
+ */
+export async function stopEverything(): Promise<void> {
+  await Promise.all([...live].map((resources) => resources.stopAll(true).catch(() => undefined)));
 }
 
 /** The things one probe started, stopped last-started first. */
@@ -57,28 +70,38 @@ export class Resources {
 
 /**
  * Runs `body` with a {@link Resources} and stops whatever it registered when it settles, or
- * when `deadlineMs` passes first (the probe then fails instead of hanging the benchmark).
+ * when `deadlineMs` passes first (the probe then fails instead of hanging the benchmark;
+ * `Infinity`: no deadline).
  *
  * @throws (rejects) what `body` threw, or a deadline Error; stop failures after a success.
  */
 export async function withResources<T>(deadlineMs: number, body: (resources: Resources) => Promise<T>): Promise<T> {
   const resources = new Resources();
+  live.add(resources);
   const work = body(resources);
   // After a deadline, the abandoned body may still reject while its pools are being killed.
   work.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the probe did not finish within ${deadlineMs} ms`)), deadlineMs);
+    // setTimeout would treat Infinity as 1 ms.
+    if (Number.isFinite(deadlineMs)) {
+      timer = setTimeout(() => reject(new Error(`the probe did not finish within ${deadlineMs} ms`)), deadlineMs);
+    }
   });
   let result: T;
   try {
     result = await Promise.race([work, deadline]);
   } catch (error) {
     await resources.stopAll(true).catch(() => undefined);
+    live.delete(resources);
     throw error;
   } finally {
     clearTimeout(timer);
   }
-  await resources.stopAll(false);
+  try {
+    await resources.stopAll(false);
+  } finally {
+    live.delete(resources);
+  }
   return result;
 }
