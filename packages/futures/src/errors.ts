@@ -116,8 +116,9 @@ export interface WorkerExitInfo {
 export class WorkerExitError extends FuturesError {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
-  readonly pid?: number;
-  readonly threadId?: number;
+  // `declare`: set only when known, so that a thread's error has no `pid` key at all.
+  declare readonly pid?: number;
+  declare readonly threadId?: number;
 
   constructor(message: string, info: WorkerExitInfo, options?: ErrorOptions) {
     super(message, options);
