@@ -4,7 +4,7 @@ import { type BrokenExecutor, CancelledError, ExecutorShutdownError, TimeoutErro
 import { addListener, Future, type FutureObserver, setObserver } from './future.js';
 import { startTimer } from './internal/timer.js';
 import { checkPositiveInteger, describe, normalizeTimeout } from './internal/validate.js';
-import { checkMapOptions, type MapOptions, MapIterator } from './map.js';
+import { type Batch, checkMapOptions, type Chunk, itemArgs, type MapOptions, MapIterator } from './map.js';
 import { checkTask, isTaskRef, type Task } from './tasks.js';
 
 /** What the worker events carry. */
@@ -328,17 +328,17 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
   protected abstract closeWorkers(): Promise<void>;
 
   /**
-   * Submits one batch of items for map/starmap; one future per item. Worker and process
-   * pools override this to send the batch in one message.
+   * Submits one batch of items for map/starmap: here one future per item. Worker and
+   * process pools override this to send the batch as one task (a {@link Chunk}).
    */
-  protected submitBatch(fn: Task<unknown[], unknown>, argsList: unknown[][]): Future<unknown>[] {
-    return argsList.map((args) => this.#submit(fn, args, undefined));
+  protected submitBatch(fn: Task<unknown[], unknown>, batch: Batch): Future<unknown>[] | Chunk {
+    return batch.items.map((_, i) => this.#submit(fn, itemArgs(batch, i), undefined));
   }
 
   /**
    * Checks that work may be submitted and makes a registered `PENDING` future (counted,
    * cancellable by shutdown, 'submit' emitted) without scheduling it: for `submitBatch`
-   * overrides that schedule many futures as one unit.
+   * overrides that schedule a whole chunk as one future.
    */
   protected createFuture(fn: Task<unknown[], unknown>): Future<unknown> {
     if (typeof fn !== 'function' && !isTaskRef(fn)) checkTask(fn);
@@ -427,7 +427,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
       throw new TypeError(`${star ? 'starmap' : 'map'}() expects an iterable or async iterable, got ${describe(items)}`);
     }
     if (this.#shutdown) throw new ExecutorShutdownError();
-    return new MapIterator((argsList) => this.submitBatch(fn, argsList), items, star, checked);
+    return new MapIterator((batch) => this.submitBatch(fn, batch), items, star, checked);
   }
 
   #armRunTimeout(future: Future<unknown>, timeout: number): void {

@@ -14,15 +14,46 @@ export interface MapOptions {
   buffersize?: number | undefined;
 }
 
-/** Internal: submits one batch of argument lists and returns one future per item. */
-export type SubmitBatch<R> = (argsList: unknown[][]) => Future<R>[];
+/** The value of a chunk's future: each item's value, unless `errors` has what it threw. */
+export interface ChunkResult {
+  readonly values: readonly unknown[];
+  readonly errors: ReadonlyMap<number, unknown>;
+}
+
+/**
+ * Internal: a batch submitted as one task (worker and process pools): its future's value is
+ * a {@link ChunkResult}, or its error fails every item.
+ */
+export class Chunk {
+  /** The next item to hand out. */
+  next = 0;
+  constructor(
+    readonly future: Future<unknown>,
+    readonly size: number,
+  ) {}
+}
+
+/** A run of map/starmap input: single arguments (map) or argument arrays (starmap, `spread`). */
+export interface Batch {
+  readonly items: readonly unknown[];
+  readonly spread: boolean;
+}
+
+/** The arguments of one item of a batch. */
+export function itemArgs(batch: Batch, index: number): unknown[] {
+  const item = batch.items[index];
+  return batch.spread ? (item as unknown[]) : [item];
+}
+
+/** Internal: submits one batch: one future per item, or one chunk. */
+export type SubmitBatch<R> = (batch: Batch) => Future<R>[] | Chunk;
 
 /** A failure that belongs to a position in the output: the input or a submit threw there. */
 class Failure {
   constructor(readonly error: unknown) {}
 }
 
-type Entry<R> = Future<R> | Failure;
+type Entry<R> = Future<R> | Chunk | Failure;
 
 /** Internal: the options of map/starmap, validated at call time as CPython does. */
 export interface CheckedMapOptions {
@@ -42,8 +73,9 @@ export function checkMapOptions(options: MapOptions | undefined): CheckedMapOpti
   };
 }
 
-function toArgs(item: unknown, star: boolean): unknown[] {
-  if (!star) return [item];
+/** A map item as it is, a starmap item as an argument array. */
+function toEntry(item: unknown, star: boolean): unknown {
+  if (!star) return item;
   if (Array.isArray(item)) return item;
   if (item !== null && item !== undefined && typeof (item as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
     return [...(item as Iterable<unknown>)];
@@ -75,10 +107,14 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   #closeAfterPump = false;
   #queue: (Entry<R> | undefined)[] = [];
   #head = 0;
+  /** Items submitted and not yet handed out (what `#capacity` bounds). */
+  #items = 0;
   #finished = false;
   #wakers: (() => void)[] = [];
   /** next() calls run one at a time, in call order. */
   #tail: Promise<unknown> = Promise.resolve();
+  /** next() calls that had to wait and have not settled yet. */
+  #waitingSteps = 0;
 
   constructor(
     submitBatch: SubmitBatch<R>,
@@ -104,11 +140,22 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   next(): Promise<IteratorResult<R, undefined>> {
+    // The common case, a result that is already there, is answered without the queue of
+    // steps: two promise hops less per item, which is most of an item's cost in a chunk.
+    if (this.#waitingSteps === 0) {
+      try {
+        const ready = this.#takeReady();
+        if (ready !== undefined) return Promise.resolve(ready);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    this.#waitingSteps++;
     const step = this.#tail.then(() => this.#step());
-    this.#tail = step.then(
-      () => undefined,
-      () => undefined,
-    );
+    const settled = (): void => {
+      this.#waitingSteps--;
+    };
+    this.#tail = step.then(settled, settled);
     return step;
   }
 
@@ -117,45 +164,80 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     return Promise.resolve({ done: true, value: undefined });
   }
 
-  get #length(): number {
+  get #entries(): number {
     return this.#queue.length - this.#head;
   }
 
-  async #step(): Promise<IteratorResult<R, undefined>> {
-    for (;;) {
-      if (this.#finished) return { done: true, value: undefined };
-      const remaining = this.#deadline === undefined ? undefined : this.#deadline - performance.now();
-      if (this.#length > 0) {
-        const entry = this.#queue[this.#head] as Entry<R>;
-        if (entry instanceof Failure) {
-          this.#finish();
-          throw entry.error;
-        }
-        if (!(await whenDone(entry, remaining))) {
-          this.#finish();
-          throw new TimeoutError('map() timed out');
-        }
-        this.#shift();
-        const { state, failed, value, error } = outcome(entry);
-        if (state === 'CANCELLED') {
-          this.#finish();
-          throw new CancelledError();
-        }
-        if (failed) {
-          this.#finish();
-          throw error;
-        }
-        this.#fill(false);
-        return { done: false, value: value as R };
-      }
+  /**
+   * The next result if it can be had now, `undefined` if it must be waited for. Throws the
+   * error due at this position (an item's, a cancellation, the timeout) and ends the map.
+   */
+  #takeReady(): IteratorResult<R, undefined> | undefined {
+    if (this.#finished) return { done: true, value: undefined };
+    if (this.#entries === 0) {
       if (this.#sourceDone) {
         this.#finish();
         return { done: true, value: undefined };
       }
-      // An async source has not delivered the next item yet.
-      if (remaining !== undefined && remaining <= 0) {
+      this.#checkDeadline();
+      return undefined; // an async source has not delivered the next item yet
+    }
+    const entry = this.#queue[this.#head] as Entry<R>;
+    if (entry instanceof Failure) {
+      this.#finish();
+      throw entry.error;
+    }
+    const future = entry instanceof Chunk ? entry.future : entry;
+    if (!future.done()) {
+      this.#checkDeadline();
+      return undefined;
+    }
+    const { state, failed, value, error } = outcome(future);
+    if (state === 'CANCELLED') {
+      this.#finish();
+      throw new CancelledError();
+    }
+    if (failed) {
+      this.#finish();
+      throw error;
+    }
+    let item: unknown = value;
+    if (entry instanceof Chunk) {
+      const index = entry.next++;
+      if (entry.next === entry.size) this.#shift();
+      const { values, errors } = value as ChunkResult;
+      if (errors.has(index)) {
         this.#finish();
-        throw new TimeoutError('map() timed out');
+        throw errors.get(index);
+      }
+      item = values[index];
+    } else {
+      this.#shift();
+    }
+    this.#items--;
+    this.#fill(false);
+    return { done: false, value: item as R };
+  }
+
+  #checkDeadline(): void {
+    if (this.#deadline !== undefined && performance.now() >= this.#deadline) {
+      this.#finish();
+      throw new TimeoutError('map() timed out');
+    }
+  }
+
+  async #step(): Promise<IteratorResult<R, undefined>> {
+    for (;;) {
+      const ready = this.#takeReady();
+      if (ready !== undefined) return ready;
+      const remaining = this.#deadline === undefined ? undefined : this.#deadline - performance.now();
+      const head = this.#queue[this.#head];
+      if (head !== undefined && !(head instanceof Failure)) {
+        if (!(await whenDone(head instanceof Chunk ? head.future : head, remaining))) {
+          this.#finish();
+          throw new TimeoutError('map() timed out');
+        }
+        continue;
       }
       await new Promise<void>((resolve) => {
         const timer = remaining === undefined ? undefined : startTimer(resolve, remaining);
@@ -193,8 +275,8 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
       return;
     }
     const source = this.#syncSource as Iterator<unknown>;
-    while (!this.#sourceDone && this.#length < this.#capacity) {
-      const chunk: unknown[][] = [];
+    while (!this.#sourceDone && this.#items < this.#capacity) {
+      const chunk: unknown[] = [];
       let failure: Failure | undefined;
       while (chunk.length < this.#chunksize) {
         try {
@@ -203,13 +285,13 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
             this.#sourceDone = true;
             break;
           }
-          chunk.push(toArgs(next.value, this.#star));
+          chunk.push(toEntry(next.value, this.#star));
         } catch (error) {
           failure = new Failure(error);
           break;
         }
       }
-      this.#submit(chunk, atCall && this.#length === 0);
+      this.#submit(chunk, atCall && this.#entries === 0);
       if (failure !== undefined) this.#fail(failure);
     }
   }
@@ -217,8 +299,8 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   async #pump(source: AsyncIterator<unknown>): Promise<void> {
     this.#pumping = true;
     try {
-      while (!this.#sourceDone && !this.#finished && this.#length < this.#capacity) {
-        const chunk: unknown[][] = [];
+      while (!this.#sourceDone && !this.#finished && this.#items < this.#capacity) {
+        const chunk: unknown[] = [];
         let failure: Failure | undefined;
         while (chunk.length < this.#chunksize) {
           try {
@@ -228,7 +310,7 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
               this.#sourceDone = true;
               break;
             }
-            chunk.push(toArgs(next.value, this.#star));
+            chunk.push(toEntry(next.value, this.#star));
           } catch (error) {
             failure = new Failure(error);
             break;
@@ -244,10 +326,13 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     }
   }
 
-  #submit(chunk: unknown[][], rethrow: boolean): void {
+  #submit(chunk: unknown[], rethrow: boolean): void {
     if (chunk.length === 0) return;
     try {
-      for (const future of this.#submitBatch(chunk)) this.#queue.push(future);
+      const submitted = this.#submitBatch({ items: chunk, spread: this.#star });
+      if (submitted instanceof Chunk) this.#queue.push(submitted);
+      else for (const future of submitted) this.#queue.push(future);
+      this.#items += chunk.length;
     } catch (error) {
       if (rethrow) {
         this.#sourceDone = true;
@@ -275,7 +360,8 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     this.#finished = true;
     for (let i = this.#head; i < this.#queue.length; i++) {
       const entry = this.#queue[i];
-      if (entry !== undefined && !(entry instanceof Failure)) entry.cancel();
+      if (entry instanceof Chunk) entry.future.cancel();
+      else if (entry !== undefined && !(entry instanceof Failure)) entry.cancel();
     }
     this.#queue = [];
     this.#head = 0;

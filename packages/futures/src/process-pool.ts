@@ -1,19 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BrokenProcessPool } from './errors.js';
-import { BASE_OPTION_KEYS, checkOptionKeys, Executor, type ExecutorOptions, type ScheduleOptions } from './executor.js';
-import type { Future } from './future.js';
-import { describe, normalizeTimeout } from './internal/validate.js';
-import type { Task } from './tasks.js';
+import { BASE_OPTION_KEYS, checkOptionKeys, type ExecutorOptions } from './executor.js';
+import { describe } from './internal/validate.js';
 import { ProcessHandle } from './worker-pool/handle.js';
-import { WorkerPool } from './worker-pool/pool.js';
-import {
-  checkPoolOptions,
-  POOL_OPTION_KEYS,
-  type PoolStats,
-  type WorkerPoolOptions,
-  toTaskSpec,
-} from './worker-pool/options.js';
+import { checkPoolOptions, POOL_OPTION_KEYS, type WorkerPoolOptions } from './worker-pool/options.js';
+import { PoolExecutor } from './worker-pool/pool-executor.js';
 
 /** Options of {@link ProcessPoolExecutor}. */
 export interface ProcessPoolExecutorOptions<I extends unknown[] = unknown[]> extends ExecutorOptions<I>, WorkerPoolOptions {
@@ -53,9 +45,7 @@ function childEntry(): string {
  * console.log(await pool.submit(tasks.fib, 30));
  * ```
  */
-export class ProcessPoolExecutor extends Executor {
-  readonly #pool: WorkerPool;
-
+export class ProcessPoolExecutor extends PoolExecutor {
   /**
    * @param options - see {@link ProcessPoolExecutorOptions}; `maxWorkers` defaults to
    *   `availableParallelism()`.
@@ -66,49 +56,17 @@ export class ProcessPoolExecutor extends Executor {
       throw new TypeError(`ProcessPoolExecutor expects an options object, got ${describe(options)}`);
     }
     checkOptionKeys(options, PROCESS_OPTION_KEYS, 'ProcessPoolExecutor');
-    super(options, availableParallelism(), `ProcessPoolExecutor-${poolCounter++}`);
     const checked = checkPoolOptions(options, { maxTasksKey: 'maxTasksPerChild', maxTasks: options.maxTasksPerChild });
     const { serialization = 'advanced' } = options;
     if (serialization !== 'advanced' && serialization !== 'json') {
       throw new TypeError(`Expected \`serialization\` to be 'advanced' or 'json', got ${describe(serialization)}`);
     }
-    const spawnOptions = {
-      entry: childEntry(),
-      serialization,
-      env: checked.env,
-      execArgv: checked.execArgv,
-    };
-    this.#pool = new WorkerPool(
-      {
-        maxWorkers: this.maxWorkers,
-        prefetch: checked.prefetch,
-        maxTasksPerWorker: checked.maxTasks,
-        idleTimeout: checked.idleTimeout,
-        taskTimeout: checked.taskTimeout,
-        onWorkerExit: checked.onWorkerExit,
-        initializer: this.initializer === undefined ? null : toTaskSpec(this.initializer),
-        initargs: this.initargs,
-        kind: 'process',
-      },
-      {
-        spawn: (events) => new ProcessHandle(spawnOptions, events),
-        brokenError: (message, cause) => new BrokenProcessPool(message, { cause }),
-        broken: (error) => this.break(error),
-        workerStart: (info) => this.emit('workerStart', info),
-        workerExit: (info) => this.emit('workerExit', info),
-      },
-    );
-  }
-
-  /** Counts of workers and tasks, for dashboards and tests. */
-  get stats(): PoolStats {
-    return {
-      workers: this.#pool.workers,
-      queued: this.#pool.queued,
-      running: this.#pool.running,
-      completed: this.#pool.completed,
-      failed: this.#pool.failed,
-    };
+    const spawnOptions = { entry: childEntry(), serialization, env: checked.env, execArgv: checked.execArgv ?? process.execArgv };
+    super(options, availableParallelism(), `ProcessPoolExecutor-${poolCounter++}`, checked, {
+      kind: 'process',
+      spawn: (events) => new ProcessHandle(spawnOptions, events),
+      brokenError: (message, cause) => new BrokenProcessPool(message, { cause }),
+    });
   }
 
   /**
@@ -117,11 +75,11 @@ export class ProcessPoolExecutor extends Executor {
    *
    * @example
    * ```ts
-   * pool.terminateWorkers();
+   * await pool.terminateWorkers();
    * ```
    */
   terminateWorkers(): Promise<void> {
-    return this.#stop('SIGTERM');
+    return this.stopWorkers('SIGTERM', "the process pool's workers were stopped with SIGTERM, the process pool is not usable anymore");
   }
 
   /**
@@ -130,51 +88,10 @@ export class ProcessPoolExecutor extends Executor {
    *
    * @example
    * ```ts
-   * pool.killWorkers();
+   * await pool.killWorkers();
    * ```
    */
   killWorkers(): Promise<void> {
-    return this.#stop('SIGKILL');
-  }
-
-  protected override checkShippable(fn: Task<unknown[], unknown>): void {
-    toTaskSpec(fn);
-  }
-
-  protected override get timesRunningTasks(): boolean {
-    return true;
-  }
-
-  protected override schedule(
-    future: Future<unknown>,
-    fn: Task<unknown[], unknown>,
-    args: unknown[],
-    options: ScheduleOptions | undefined,
-  ): void {
-    this.#pool.enqueue([future], toTaskSpec(fn), args, undefined, options?.transfer, normalizeTimeout(options?.timeout));
-  }
-
-  protected override submitBatch(fn: Task<unknown[], unknown>, argsList: unknown[][]): Future<unknown>[] {
-    const spec = toTaskSpec(fn);
-    const futures = argsList.map(() => this.createFuture(fn));
-    if (futures.length === 1) this.#pool.enqueue(futures, spec, argsList[0], undefined, undefined, undefined);
-    else this.#pool.enqueue(futures, spec, undefined, argsList, undefined, undefined);
-    return futures;
-  }
-
-  protected override abortRunning(future: Future<unknown>, reason: unknown): void {
-    this.#pool.abort(future, reason);
-  }
-
-  protected override closeWorkers(): Promise<void> {
-    return this.#pool.close();
-  }
-
-  async #stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-    this.#pool.terminate(
-      signal,
-      new BrokenProcessPool(`the process pool's workers were stopped with ${signal}, the process pool is not usable anymore`),
-    );
-    await this.shutdown({ wait: true });
+    return this.stopWorkers('SIGKILL', "the process pool's workers were stopped with SIGKILL, the process pool is not usable anymore");
   }
 }

@@ -17,7 +17,7 @@ import {
   type Task,
 } from '../src/index.js';
 import { CLOSURE_HINT } from '../src/internal/function-source.js';
-import { DEFAULT_PREFETCH } from '../src/worker-pool/options.js';
+import { AUTO_PREFETCH_START, MAX_PREFETCH } from '../src/worker-pool/options.js';
 import { loose } from './fixtures/harness.js';
 import { PoolTracker, PROCESS_TASKS_URL, ptasks, waitUntil } from './fixtures/process-harness.js';
 
@@ -57,7 +57,8 @@ describe('ProcessPoolExecutor', () => {
 
     it.each([
       [{ serialization: loose('xml') }, TypeError, /serialization/],
-      [{ prefetch: 5 }, RangeError, /prefetch/],
+      [{ prefetch: MAX_PREFETCH + 1 }, RangeError, /prefetch/],
+      [{ prefetch: loose('fast') }, TypeError, /'auto'/],
       [{ prefetch: -1 }, RangeError, /prefetch/],
       [{ prefetch: loose('2') }, TypeError, /prefetch/],
       [{ onWorkerExit: loose('ignore') }, TypeError, /onWorkerExit/],
@@ -418,7 +419,8 @@ describe('ProcessPoolExecutor', () => {
     it.each([[2], [undefined]])(
       'prefetch %s - the tasks handed to a busy worker report running() and cannot be cancelled (R9.10)',
       async (prefetch) => {
-        expect(DEFAULT_PREFETCH).toBe(2);
+        // The default, 'auto', starts at 2 until it has timed a task.
+        expect(AUTO_PREFETCH_START).toBe(2);
         const scratch = await tracker.scratch();
         const { pool } = tracker.make(prefetch === undefined ? { maxWorkers: 1 } : { maxWorkers: 1, prefetch });
         const gate = scratch.gate();
@@ -435,6 +437,38 @@ describe('ProcessPoolExecutor', () => {
         expect(await scratch.lines(log)).toEqual(['task 1', 'task 2', 'after']);
       },
     );
+    it("prefetch 'auto' - after small tasks, a busy worker is handed many tasks ahead of time", async () => {
+      const scratch = await tracker.scratch();
+      const { pool } = tracker.make({ maxWorkers: 1 });
+      // Time some trivial tasks: each runs in microseconds, far below the 1 ms window.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => pool.submit(ptasks.add, i, 0)));
+      const gate = scratch.gate();
+      const mark = scratch.mark();
+      const blocker = pool.submit(ptasks.markThenWait, mark, gate.path);
+      await scratch.waitFor(mark);
+      const rest = Array.from({ length: 10 }, (_, i) => pool.submit(ptasks.add, i, 1));
+      await waitUntil(() => rest.every((f) => f.running()), 'the 10 tasks handed over');
+      expect(pool.stats).toMatchObject({ queued: 0, running: 11 });
+      gate.open();
+      expect(await Promise.all([blocker, ...rest])).toEqual(['opened', ...Array.from({ length: 10 }, (_, i) => i + 1)]);
+    });
+
+    it("prefetch 'auto' - after tasks that take milliseconds, a busy worker holds one task ahead", async () => {
+      const scratch = await tracker.scratch();
+      const { pool } = tracker.make({ maxWorkers: 1 });
+      // Each sleeps 20 ms, so the window of 1 ms holds less than one: the floor of 1 applies.
+      await Promise.all([1, 2, 3].map(() => pool.submit(ptasks.pidAfter, 20)));
+      const gate = scratch.gate();
+      const mark = scratch.mark();
+      const blocker = pool.submit(ptasks.markThenWait, mark, gate.path);
+      await scratch.waitFor(mark);
+      const rest = [1, 2, 3].map((i) => pool.submit(ptasks.add, i, 0));
+      await waitUntil(() => rest[0]?.running() === true, 'one task handed over');
+      expect(rest.map((f) => f.running())).toEqual([true, false, false]);
+      expect(pool.stats).toMatchObject({ queued: 2, running: 2 });
+      gate.open();
+      expect(await Promise.all([blocker, ...rest])).toEqual(['opened', 1, 2, 3]);
+    });
   });
 
   describe('map and starmap', () => {
@@ -460,6 +494,20 @@ describe('ProcessPoolExecutor', () => {
       };
       await expect(iterate()).rejects.toThrow(new RangeError('item 4'));
       expect(seen).toEqual([10, 30]);
+    });
+
+    it('.map() - a chunk is one task (one submit event, one job) whose items count one by one in stats', async () => {
+      const { pool } = tracker.make({ maxWorkers: 1 });
+      let submits = 0;
+      pool.on('submit', () => submits++);
+      const values: number[] = [];
+      const iterate = async (): Promise<void> => {
+        for await (const value of pool.map(ptasks.tenfoldOrThrow, [1, 3, 5, 7, 2, 9], { chunksize: 3 })) values.push(value);
+      };
+      await expect(iterate()).rejects.toThrow(new RangeError('item 2'));
+      expect(values).toEqual([10, 30, 50, 70]);
+      expect(submits).toBe(2);
+      expect(pool.stats).toMatchObject({ completed: 5, failed: 1, queued: 0, running: 0 });
     });
 
     it('.starmap() - spreads each item as arguments, in chunks', async () => {

@@ -112,7 +112,7 @@ afterEach(async () => {
 describe('WorkerThreadPoolExecutor', () => {
   describe('constructor', () => {
     const badOptions: [string, string, 'RangeError' | 'TypeError', unknown][] = [
-      ['prefetch', '`5` (number)', 'RangeError', 5],
+      ['prefetch', '`33` (number)', 'RangeError', 33],
       ['prefetch', '`-1` (number)', 'RangeError', -1],
       ['prefetch', '`1.5` (number)', 'RangeError', 1.5],
       ['prefetch', "`'2'` (string)", 'TypeError', '2'],
@@ -234,6 +234,8 @@ describe('WorkerThreadPoolExecutor', () => {
       expect(error).toMatchObject({ exitCode: 3, signal: null });
       const { threadId } = error as WorkerExitError;
       expect(threadId).toBeGreaterThan(0);
+      // A thread has no pid: the error carries no `pid` key at all, not one set to undefined.
+      expect(Object.hasOwn(error as object, 'pid')).toBe(false);
       expect(exited).toEqual([expect.objectContaining({ threadId, exitCode: 3 })]);
       // The other thread's task was not touched, and finishes normally.
       expect(bystander.running()).toBe(true);
@@ -514,6 +516,17 @@ describe('WorkerThreadPoolExecutor', () => {
       const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
         // The timeout kills a process that an idle pool keeps alive: the test then fails.
         execFile(process.execPath, [script], { timeout: 20_000, killSignal: 'SIGKILL' }, (error, stdout) => {
+          resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout });
+        });
+      });
+      expect(stdout).toMatch(/^workerStart \d+\ntask done\n$/);
+      expect(code).toBe(0);
+    });
+
+    it('execArgv - a parent run with flags a Worker refuses explicitly (--expose-gc, --max-old-space-size) still runs tasks', async () => {
+      const script = fileURLToPath(new URL('./fixtures/thread-idle.mjs', import.meta.url));
+      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        execFile(process.execPath, ['--expose-gc', '--max-old-space-size=512', script], { timeout: 20_000, killSignal: 'SIGKILL' }, (error, stdout) => {
           resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout });
         });
       });

@@ -6,9 +6,9 @@
  *  ─────────────                                   ──────
  *  init { initializer?, initargs }   ────────────▶  runs the initializer once
  *                                    ◀────────────  ready | initError { error }
- *  run { tasks, jobs: [{ id, task, args | argsList }] } ─▶ runs jobs one after another, in order
+ *  run { tasks, jobs: [{ id, task, args | items }] } ─▶ runs jobs one after another, in order
  *  abort { id }                      ────────────▶  aborts that job's AbortSignal
- *                                    ◀────────────  results { results: [{ id, ok, value | error }] }
+ *                                    ◀────────────  results { results: [{ id, values, errors?, ms }] }
  *  (channel closes)                  ────────────▶  exits
  * ```
  *
@@ -36,22 +36,32 @@ export interface TaskDefinition {
   readonly spec: TaskSpec;
 }
 
-/** One task: `args` for submit, `argsList` for a map chunk (one result per item). */
+/** One task: `args` for submit; `items` for a map chunk (one call, and one result, per item). */
 export interface Job {
   readonly id: number;
   /** A TaskDefinition id, defined in this message or an earlier one to the same worker. */
   readonly task: number;
   readonly args?: readonly unknown[];
-  readonly argsList?: readonly (readonly unknown[])[];
+  /** A chunk's items: each call is `fn(item)`, or `fn(...item)` with `spread` (starmap). */
+  readonly items?: readonly unknown[];
+  readonly spread?: boolean;
 }
 
-/** What one job produced: a value, or a serialized thrown value. For chunks, one per item. */
-export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+/** A thrown value at an item's index, serialized (see remote-error.ts). */
+export type ItemError = readonly [index: number, error: unknown];
 
+/**
+ * What one job produced, item by item (a submit is one item): `values[i]`, unless `errors`
+ * holds what item i threw. Values travel as a bare array, so a chunk of 500 results is one
+ * array to serialize and parse, not 500 wrapper objects.
+ */
 export interface JobResult {
   readonly id: number;
-  /** Single job: one outcome. Chunk: one outcome per item, in order. */
-  readonly outcomes: readonly Outcome[];
+  readonly values: readonly unknown[];
+  /** Absent when no item threw. */
+  readonly errors?: readonly ItemError[];
+  /** How long the job ran in the worker, in ms (absent if it never ran): drives 'auto' prefetch. */
+  readonly ms?: number;
 }
 
 export type ToWorker =

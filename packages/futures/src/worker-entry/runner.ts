@@ -4,9 +4,12 @@ import { setCurrentTask, TaskContext } from '../task-context.js';
 import { CancelledError } from '../errors.js';
 import { serializeError } from '../internal/remote-error.js';
 import { addClosureHint, compileFunction } from '../internal/function-source.js';
-import type { FromWorker, Job, JobResult, Outcome, TaskSpec, ToWorker } from './protocol.js';
+import type { FromWorker, ItemError, Job, JobResult, TaskSpec, ToWorker } from './protocol.js';
 
 type Callable = (...args: unknown[]) => unknown;
+
+/** The longest a finished job's outcome waits for others to share its message. */
+const MAX_HOLD_MS = 0.2;
 
 /** How a runner sends; throws (synchronously) if the message cannot be serialized. */
 export type Send = (message: FromWorker) => void;
@@ -23,6 +26,42 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function resolveTask(spec: TaskSpec): Callable | Promise<Callable> {
   if (spec.kind === 'source') return compileFunction(spec.source);
   return loadTaskRef({ module: spec.module, name: spec.name });
+}
+
+/** A job's values and errors so far (the body of its JobResult). */
+interface Items {
+  readonly values: unknown[];
+  errors: ItemError[] | undefined;
+}
+
+function noItems(): Items {
+  return { values: [], errors: undefined };
+}
+
+/** The number of items of a job: one for a submit, one per argument list for a chunk. */
+function itemCount(job: Job): number {
+  return job.items === undefined ? 1 : job.items.length;
+}
+
+/** The arguments of call `index` of a job. */
+function callArgs(job: Job, index: number): readonly unknown[] {
+  if (job.items === undefined) return job.args ?? [];
+  const item = job.items[index];
+  return job.spread === true ? (item as readonly unknown[]) : [item];
+}
+
+/** The message body for a job's items (`ms` only for jobs that ran). */
+function jobResult(id: number, { values, errors }: Items, ms?: number): JobResult {
+  const result: { id: number; values: unknown[]; errors?: ItemError[]; ms?: number } = { id, values };
+  if (errors !== undefined) result.errors = errors;
+  if (ms !== undefined) result.ms = ms;
+  return result;
+}
+
+/** Every item of `job` failing with the same (serialized) error. */
+function allFailed(job: Job, error: unknown): Items {
+  const n = itemCount(job);
+  return { values: new Array<unknown>(n).fill(undefined), errors: Array.from({ length: n }, (_, i): ItemError => [i, error]) };
 }
 
 /** What the runner knows of a task id: its spec, and its function once resolved. */
@@ -45,6 +84,8 @@ export class Runner {
   readonly #tasks = new Map<number, KnownTask>();
   #pending: JobResult[] = [];
   #flushScheduled = false;
+  /** When the oldest outcome in `#pending` was recorded (performance.now()). */
+  #pendingSince = 0;
   /** Jobs wait for the initializer; `false` once it failed (the pool breaks, nothing runs). */
   #initialized: Promise<boolean> = Promise.resolve(true);
 
@@ -96,8 +137,7 @@ export class Runner {
     const index = this.#queue.findIndex((job) => job.id === id);
     if (index === -1) return;
     const [job] = this.#queue.splice(index, 1) as [Job];
-    const outcome: Outcome = { ok: false, error: serializeError(new CancelledError('the task was aborted before it started')) };
-    this.#pending.push({ id, outcomes: job.argsList === undefined ? [outcome] : job.argsList.map(() => outcome) });
+    this.#pending.push(jobResult(id, allFailed(job, serializeError(new CancelledError('the task was aborted before it started')))));
     this.#scheduleFlush();
   }
 
@@ -124,32 +164,42 @@ export class Runner {
         const context = new TaskContext();
         this.#current = { id: job.id, context };
         setCurrentTask(context);
-        let outcomes: Outcome[] | Promise<Outcome[]>;
+        // A job that first loads its task (a module import) would tell the pool nothing
+        // about how long the task itself runs: only jobs of known tasks are timed.
+        const timed = this.#tasks.get(job.task)?.fn !== undefined;
+        const started = performance.now();
+        let items: Items | Promise<Items>;
         try {
-          outcomes = this.#runJob(job);
+          items = this.#runJob(job);
           // Sync tasks (the common CPU-bound case) finish without a single await.
-          if (isThenable(outcomes)) outcomes = await outcomes;
+          if (isThenable(items)) items = await items;
         } finally {
           setCurrentTask(undefined);
           this.#current = undefined;
         }
-        this.#pending.push({ id: job.id, outcomes });
-        this.#scheduleFlush();
+        const now = performance.now();
+        if (this.#pending.length === 0) this.#pendingSince = now;
+        this.#pending.push(jobResult(job.id, items, timed ? now - started : undefined));
+        // Outcomes wait for the end of the turn so that many small jobs share one message,
+        // but not for long: the pool refills this worker when its answers arrive, so a long
+        // run of held-back answers would leave the worker idle once its queue ran out.
+        if (now - this.#pendingSince >= MAX_HOLD_MS) this.flush();
+        else this.#scheduleFlush();
       }
     } finally {
       this.#running = false;
     }
   }
 
-  #runJob(job: Job): Outcome[] | Promise<Outcome[]> {
+  #runJob(job: Job): Items | Promise<Items> {
     const known = this.#tasks.get(job.task);
-    if (known === undefined) return this.#failAll(job, new Error(`@concurrent/futures: unknown task id ${job.task}`));
+    if (known === undefined) return allFailed(job, serializeError(new Error(`@concurrent/futures: unknown task id ${job.task}`)));
     if (known.fn !== undefined) return this.#callAll(job, known.fn, known.spec);
     let fn: Callable | Promise<Callable>;
     try {
       fn = resolveTask(known.spec);
     } catch (error) {
-      return this.#failAll(job, error);
+      return allFailed(job, serializeError(error));
     }
     if (!isThenable(fn)) {
       known.fn = fn;
@@ -160,59 +210,52 @@ export class Runner {
         known.fn = loaded;
         return this.#callAll(job, loaded, known.spec);
       },
-      (error: unknown) => this.#failAll(job, error),
+      (error: unknown) => allFailed(job, serializeError(error)),
     );
   }
 
-  #failAll(job: Job, error: unknown): Outcome[] {
-    const failure: Outcome = { ok: false, error: serializeError(error) };
-    return job.argsList === undefined ? [failure] : job.argsList.map(() => failure);
-  }
-
   /** Runs one job's calls in order; stays synchronous until a call returns a promise. */
-  #callAll(job: Job, fn: Callable, spec: TaskSpec): Outcome[] | Promise<Outcome[]> {
+  #callAll(job: Job, fn: Callable, spec: TaskSpec): Items | Promise<Items> {
     const source = spec.kind === 'source' ? spec.source : undefined;
-    const argsList = job.argsList ?? [job.args ?? []];
-    const outcomes: Outcome[] = [];
-    for (let i = 0; i < argsList.length; i++) {
-      const outcome = this.#call(fn, argsList[i] as readonly unknown[], source);
-      if (isThenable(outcome)) return this.#finishAsync(outcome, outcomes, fn, argsList, i + 1, source);
-      outcomes.push(outcome);
+    const count = itemCount(job);
+    const items = noItems();
+    for (let i = 0; i < count; i++) {
+      let value: unknown;
+      try {
+        // A plain map item is the one argument: no array per call.
+        value = job.items !== undefined && job.spread !== true ? fn(job.items[i]) : fn(...callArgs(job, i));
+      } catch (error) {
+        this.#failed(items, i, error, source);
+        continue;
+      }
+      if (isThenable(value)) return this.#finishAsync(value, items, fn, job, i, source);
+      items.values.push(value);
     }
-    return outcomes;
+    return items;
   }
 
+  /** The rest of #callAll once call `index` returned a promise: each call awaited in turn. */
   async #finishAsync(
-    pending: PromiseLike<Outcome>,
-    outcomes: Outcome[],
+    pending: PromiseLike<unknown>,
+    items: Items,
     fn: Callable,
-    argsList: readonly (readonly unknown[])[],
-    next: number,
+    job: Job,
+    index: number,
     source: string | undefined,
-  ): Promise<Outcome[]> {
-    outcomes.push(await pending);
-    for (let i = next; i < argsList.length; i++) {
-      const outcome = this.#call(fn, argsList[i] as readonly unknown[], source);
-      outcomes.push(isThenable(outcome) ? await outcome : outcome);
+  ): Promise<Items> {
+    for (let i = index; i < itemCount(job); i++) {
+      try {
+        items.values.push(await (i === index ? pending : fn(...callArgs(job, i))));
+      } catch (error) {
+        this.#failed(items, i, error, source);
+      }
     }
-    return outcomes;
+    return items;
   }
 
-  #call(fn: Callable, args: readonly unknown[], source: string | undefined): Outcome | Promise<Outcome> {
-    try {
-      const value = fn(...args);
-      if (!isThenable(value)) return { ok: true, value };
-      return Promise.resolve(value).then(
-        (settled): Outcome => ({ ok: true, value: settled }),
-        (error: unknown): Outcome => this.#failure(error, source),
-      );
-    } catch (error) {
-      return this.#failure(error, source);
-    }
-  }
-
-  #failure(error: unknown, source: string | undefined): Outcome {
-    return { ok: false, error: serializeError(source === undefined ? error : addClosureHint(error, source)) };
+  #failed(items: Items, index: number, error: unknown, source: string | undefined): void {
+    items.values.push(undefined);
+    (items.errors ??= []).push([index, serializeError(source === undefined ? error : addClosureHint(error, source))]);
   }
 
   #scheduleFlush(): void {
@@ -235,22 +278,30 @@ export class Runner {
     }
   }
 
+  /** `result` with every value or error that cannot be serialized replaced by an error saying so. */
   #sendable(result: JobResult): JobResult {
-    return {
-      id: result.id,
-      outcomes: result.outcomes.map((outcome): Outcome => {
-        try {
-          this.#checkSendable(outcome.ok ? outcome.value : outcome.error);
-          return outcome;
-        } catch (error) {
-          const what = outcome.ok ? 'result' : 'error';
-          const reason = error instanceof Error ? error.message : String(error);
-          return {
-            ok: false,
-            error: serializeError(new TypeError(`the task's ${what} could not be sent back from the worker: ${reason}`)),
-          };
-        }
-      }),
+    const values = [...result.values];
+    const errors = new Map(result.errors);
+    const unsendable = (what: string, error: unknown): unknown => {
+      const reason = error instanceof Error ? error.message : String(error);
+      return serializeError(new TypeError(`the task's ${what} could not be sent back from the worker: ${reason}`));
     };
+    values.forEach((value, i) => {
+      if (errors.has(i)) return;
+      try {
+        this.#checkSendable(value);
+      } catch (error) {
+        values[i] = undefined;
+        errors.set(i, unsendable('result', error));
+      }
+    });
+    for (const [i, thrown] of errors) {
+      try {
+        this.#checkSendable(thrown);
+      } catch (error) {
+        errors.set(i, unsendable('error', error));
+      }
+    }
+    return errors.size === 0 ? { ...result, values } : { ...result, values, errors: [...errors] };
   }
 }

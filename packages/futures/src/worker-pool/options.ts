@@ -3,14 +3,27 @@ import { functionSource } from '../internal/function-source.js';
 import { checkTask, isTaskRef, type Task } from '../tasks.js';
 import type { TaskSpec } from '../worker-entry/protocol.js';
 
-/** How many tasks a busy worker is handed ahead of time, unless `prefetch` says otherwise. */
-export const DEFAULT_PREFETCH = 2;
-/** The most `prefetch` may be: each prefetched task is RUNNING and can no longer be cancelled. */
-export const MAX_PREFETCH = 4;
+/**
+ * The most tasks a busy worker may hold ahead of time, fixed or `'auto'`: each one is
+ * RUNNING and can no longer be cancelled.
+ */
+export const MAX_PREFETCH = 32;
+/** With `'auto'`, what a worker is handed ahead of time before any task has been timed. */
+export const AUTO_PREFETCH_START = 2;
+/**
+ * With `'auto'`, how much work (by the recent tasks' run time) a worker may hold ahead of
+ * time: enough to cover the round trip that wakes an idle worker, little enough that a
+ * task handed over too early waits at most about this long behind its worker's queue.
+ */
+export const AUTO_PREFETCH_WINDOW_MS = 1;
 
 /** Options shared by the worker-thread and process pools. */
 export interface WorkerPoolOptions {
-  /** Node options for the workers (default: the parent's `process.execArgv`, so loaders carry over). */
+  /**
+   * Node options for the workers. Default: the parent's `process.execArgv`, so loaders carry
+   * over (threads inherit them implicitly, which also admits flags such as `--expose-gc`
+   * that a Worker refuses when they are passed explicitly).
+   */
   execArgv?: readonly string[] | undefined;
   /** The workers' environment (default: the parent's). */
   env?: NodeJS.ProcessEnv | undefined;
@@ -20,8 +33,11 @@ export interface WorkerPoolOptions {
   taskTimeout?: number | undefined;
   /** What a worker's death does: fail only its task (`'replace'`, default) or break the pool. */
   onWorkerExit?: 'replace' | 'break' | undefined;
-  /** Tasks a busy worker may be handed ahead of time (0–4, default 2). */
-  prefetch?: number | undefined;
+  /**
+   * Tasks a busy worker may be handed ahead of time: a number from 0 to 32, or `'auto'`
+   * (default): as many as its recent tasks would run in about 1 ms, from 1 to 32.
+   */
+  prefetch?: number | 'auto' | undefined;
 }
 
 export const POOL_OPTION_KEYS = ['execArgv', 'env', 'idleTimeout', 'taskTimeout', 'onWorkerExit', 'prefetch'];
@@ -36,12 +52,13 @@ export interface PoolStats {
 }
 
 export interface CheckedPoolOptions {
-  readonly execArgv: readonly string[];
+  /** `undefined`: the parent's (see WorkerPoolOptions.execArgv). */
+  readonly execArgv: readonly string[] | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly idleTimeout: number | undefined;
   readonly taskTimeout: number | undefined;
   readonly onWorkerExit: 'replace' | 'break';
-  readonly prefetch: number;
+  readonly prefetch: number | 'auto';
   readonly maxTasks: number | undefined;
 }
 
@@ -49,17 +66,21 @@ export function checkPoolOptions(
   options: WorkerPoolOptions,
   recycling: { maxTasksKey: string; maxTasks: unknown },
 ): CheckedPoolOptions {
-  const { execArgv = process.execArgv, env = process.env, onWorkerExit = 'replace', prefetch = DEFAULT_PREFETCH } = options;
-  if (!Array.isArray(execArgv) || !execArgv.every((arg) => typeof arg === 'string')) {
+  const { execArgv, env = process.env, onWorkerExit = 'replace', prefetch = 'auto' } = options;
+  if (execArgv !== undefined && (!Array.isArray(execArgv) || !execArgv.every((arg) => typeof arg === 'string'))) {
     throw new TypeError(`Expected \`execArgv\` to be an array of strings, got ${describe(execArgv)}`);
   }
   if (typeof env !== 'object' || env === null) throw new TypeError(`Expected \`env\` to be an object, got ${describe(env)}`);
   if (onWorkerExit !== 'replace' && onWorkerExit !== 'break') {
     throw new TypeError(`Expected \`onWorkerExit\` to be 'replace' or 'break', got ${describe(onWorkerExit)}`);
   }
-  if (typeof prefetch !== 'number') throw new TypeError(`Expected \`prefetch\` to be a number from 0 to ${MAX_PREFETCH}, got ${describe(prefetch)}`);
-  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > MAX_PREFETCH) {
-    throw new RangeError(`Expected \`prefetch\` to be a whole number from 0 to ${MAX_PREFETCH}, got ${describe(prefetch)}`);
+  if (prefetch !== 'auto') {
+    if (typeof prefetch !== 'number') {
+      throw new TypeError(`Expected \`prefetch\` to be 'auto' or a number from 0 to ${MAX_PREFETCH}, got ${describe(prefetch)}`);
+    }
+    if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > MAX_PREFETCH) {
+      throw new RangeError(`Expected \`prefetch\` to be 'auto' or a whole number from 0 to ${MAX_PREFETCH}, got ${describe(prefetch)}`);
+    }
   }
   const idleTimeout = normalizeTimeout(options.idleTimeout, 'idleTimeout');
   const taskTimeout = normalizeTimeout(options.taskTimeout, 'taskTimeout');

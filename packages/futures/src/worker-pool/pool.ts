@@ -10,7 +10,7 @@
  * ```
  *
  * Invariants:
- * - A job leaves the queue only to be sent; then its futures are RUNNING and uncancellable.
+ * - A job leaves the queue only to be sent; then its future is RUNNING and uncancellable.
  * - A worker runs its jobs one after another in the order sent, so the head of its inflight
  *   list is the one running; the rest were handed over ahead of time (prefetch).
  * - Parallelism before pipelining: a job goes to an idle worker or a new one (up to
@@ -22,7 +22,7 @@
  * - A worker that dies before it is ready ran none of its jobs: they go back to the queue
  *   (Python's crash-at-start breaks the pool; so do MAX_STARTUP_FAILURES in a row here).
  * - A worker with nothing to hold has an idle clock, or is retired when the pool closes; a
- *   job whose futures are all done is dropped before it can start a worker.
+ *   job whose future is done is dropped before it can start a worker.
  * - Every future reaches a final state: result, error, WorkerExitError, or the pool's
  *   BrokenExecutor error. No path leaves one pending.
  *
@@ -32,11 +32,15 @@ import type { TransferListItem } from 'node:worker_threads';
 import { type BrokenExecutor, CancelledError, TimeoutError, WorkerExitError } from '../errors.js';
 import type { WorkerInfo } from '../executor.js';
 import type { Future } from '../future.js';
+import type { Batch, ChunkResult } from '../map.js';
 import { startTimer, type Timer } from '../internal/timer.js';
 import { deserializeError } from '../internal/remote-error.js';
 import type { FromWorker, Job, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
+import { AUTO_PREFETCH_START, AUTO_PREFETCH_WINDOW_MS, MAX_PREFETCH } from './options.js';
 
+/** The weight of the newest run time in the pool's moving average ('auto' prefetch). */
+const RUN_TIME_SMOOTHING = 0.2;
 /** How long a running task may ignore its abort before its worker is stopped. */
 export const ABORT_GRACE_MS = 1_000;
 /** Workers that die this many times in a row before becoming ready break the pool. */
@@ -46,7 +50,7 @@ export const SIGKILL_GRACE_MS = 5_000;
 
 export interface PoolOptions {
   readonly maxWorkers: number;
-  readonly prefetch: number;
+  readonly prefetch: number | 'auto';
   readonly maxTasksPerWorker: number | undefined;
   readonly idleTimeout: number | undefined;
   readonly taskTimeout: number | undefined;
@@ -72,15 +76,16 @@ interface PoolJob {
   readonly id: number;
   /** The task's id in this pool's task table (see TaskDefinition). */
   readonly taskId: number;
-  /** One future for submit; one per item for a map chunk. */
-  futures: Future<unknown>[];
-  args: readonly unknown[] | undefined;
-  argsList: (readonly unknown[])[] | undefined;
+  /** A submit's future; for a map chunk, one future whose value is the items' outcomes. */
+  readonly future: Future<unknown>;
+  readonly args: readonly unknown[] | undefined;
+  /** Set for a map chunk: its items, one call each. */
+  readonly batch: Batch | undefined;
   readonly transfer: readonly TransferListItem[] | undefined;
   readonly timeout: number | undefined;
-  /** Set once the job was handed to a worker (its futures are RUNNING from then on). */
+  /** Set once the job was handed to a worker (its future is RUNNING from then on). */
   sent: boolean;
-  /** Set once it was aborted or timed out: its futures have failed, its worker was told. */
+  /** Set once it was aborted or timed out: its future has failed, its worker was told. */
   stopped: boolean;
   /** The run timeout, then (once stopped) the abort grace: only while it is a head job. */
   timer: Timer | undefined;
@@ -123,6 +128,8 @@ export class WorkerPool {
   #brokenError: BrokenExecutor | undefined;
   #closing = false;
   #onAllExited: (() => void) | undefined;
+  /** Moving average of the jobs' run time in the workers, ms ('auto' prefetch); NaN before the first. */
+  #runMs = NaN;
   completed = 0;
   failed = 0;
 
@@ -149,26 +156,26 @@ export class WorkerPool {
 
   /** Queues one task (submit) or one chunk (map) for the next dispatch. */
   enqueue(
-    futures: Future<unknown>[],
+    future: Future<unknown>,
     task: TaskSpec,
     args: readonly unknown[] | undefined,
-    argsList: (readonly unknown[])[] | undefined,
+    batch: Batch | undefined,
     transfer: readonly TransferListItem[] | undefined,
     timeout: number | undefined,
   ): void {
     const job: PoolJob = {
       id: this.#nextJobId++,
       taskId: this.#taskId(task),
-      futures,
+      future,
       args,
-      argsList,
+      batch,
       transfer,
       timeout: timeout ?? this.#options.taskTimeout,
       sent: false,
       stopped: false,
       timer: undefined,
     };
-    if (argsList === undefined) this.#jobsByFuture.set(futures[0] as Future<unknown>, job);
+    this.#jobsByFuture.set(future, job);
     this.#queue.push(job);
     this.#scheduleDispatch();
   }
@@ -177,17 +184,6 @@ export class WorkerPool {
   abort(future: Future<unknown>, reason: unknown): void {
     const job = this.#jobsByFuture.get(future);
     const error = new CancelledError('the task was aborted while running', { cause: reason });
-    if (job === undefined) {
-      if (future.running()) future.setException(error);
-    } else {
-      this.#stopJob(job, error);
-    }
-  }
-
-  /** A running future passed its timeout. */
-  timeout(future: Future<unknown>, ms: number): void {
-    const job = this.#jobsByFuture.get(future);
-    const error = timeoutError(ms);
     if (job === undefined) {
       if (future.running()) future.setException(error);
     } else {
@@ -244,9 +240,22 @@ export class WorkerPool {
     });
   }
 
-  #capacity(worker: PoolWorker): number {
+  /**
+   * How many jobs a busy worker may hold ahead of the one it runs. 'auto' sizes it by time:
+   * small tasks need a deep queue (an idle child woken by every message costs more than the
+   * task), long ones a shallow one (what is handed over can no longer be cancelled, and
+   * waits behind its worker while another may be idle).
+   */
+  #prefetch(): number {
+    const { prefetch } = this.#options;
+    if (prefetch !== 'auto') return prefetch;
+    if (Number.isNaN(this.#runMs)) return AUTO_PREFETCH_START;
+    return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(AUTO_PREFETCH_WINDOW_MS / this.#runMs)));
+  }
+
+  #capacity(worker: PoolWorker, prefetch: number): number {
     if (worker.retiring || worker.killedFor !== undefined) return 0;
-    const limit = Math.min(1 + this.#options.prefetch, worker.budget);
+    const limit = Math.min(1 + prefetch, worker.budget);
     return limit - worker.inflight.length;
   }
 
@@ -258,7 +267,16 @@ export class WorkerPool {
     // before pipelining. Handing a fresh worker its whole prefetch at once would run two
     // tasks submitted together one after the other on one child while maxWorkers allows two.
     const plan = new Map<PoolWorker, PoolJob[]>();
-    const room = (worker: PoolWorker): number => this.#capacity(worker) - (plan.get(worker)?.length ?? 0);
+    // A busy worker is topped up only once half its capacity is free, so that it gets
+    // several jobs in one message: with one write per job, the parent's IPC writes, not the
+    // workers, bound the throughput of small tasks (a write costs about as much as a task).
+    const prefetch = this.#prefetch();
+    const lowWater = Math.floor((1 + prefetch) / 2);
+    const room = (worker: PoolWorker): number => {
+      const planned = plan.get(worker)?.length ?? 0;
+      if (planned === 0 && worker.inflight.length > lowWater) return 0;
+      return this.#capacity(worker, prefetch) - planned;
+    };
     while (this.#dropDeadHead() > 0) {
       let target: PoolWorker | undefined;
       for (const worker of this.#workers) {
@@ -310,9 +328,9 @@ export class WorkerPool {
   #dropDeadHead(): number {
     while (this.#queueHead < this.#queue.length) {
       const job = this.#queue[this.#queueHead] as PoolJob;
-      const live = job.sent ? job.futures.some((future) => future.running()) : job.futures.some((future) => future.state === 'PENDING');
+      const live = job.sent ? job.future.running() : job.future.state === 'PENDING';
       if (live) break;
-      if (!job.sent) this.#start(job); // notifies the cancelled futures, forgets the job
+      if (!job.sent) this.#start(job); // notifies the cancelled future, forgets the job
       this.#queue[this.#queueHead++] = undefined as unknown as PoolJob;
     }
     return this.queued;
@@ -332,7 +350,7 @@ export class WorkerPool {
       this.#queue[this.#queueHead++] = undefined as unknown as PoolJob;
       // A requeued job (its worker died under it) is RUNNING already; it may have been
       // aborted meanwhile, and then there is nothing left to run.
-      if (job.sent ? job.futures.some((future) => future.running()) : this.#start(job)) jobs.push(job);
+      if (job.sent ? job.future.running() : this.#start(job)) jobs.push(job);
     }
     if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
       this.#queue.splice(0, this.#queueHead);
@@ -341,32 +359,16 @@ export class WorkerPool {
     return jobs;
   }
 
-  /** Moves a job's futures to RUNNING; drops the ones cancelled meanwhile. */
+  /** Moves a job's future to RUNNING; forgets the job if it was cancelled meanwhile. */
   #start(job: PoolJob): boolean {
-    if (job.argsList === undefined) {
-      const future = job.futures[0] as Future<unknown>;
-      if (future.state !== 'PENDING') {
-        if (future.cancelled()) future.setRunningOrNotifyCancel();
-        this.#jobsByFuture.delete(future);
-        return false;
-      }
-      future.setRunningOrNotifyCancel();
-      return true;
+    const { future } = job;
+    if (future.state !== 'PENDING') {
+      if (future.cancelled()) future.setRunningOrNotifyCancel();
+      this.#jobsByFuture.delete(future);
+      return false;
     }
-    const futures: Future<unknown>[] = [];
-    const argsList: (readonly unknown[])[] = [];
-    job.futures.forEach((future, i) => {
-      if (future.state !== 'PENDING') {
-        if (future.cancelled()) future.setRunningOrNotifyCancel();
-        return;
-      }
-      future.setRunningOrNotifyCancel();
-      futures.push(future);
-      argsList.push(job.argsList?.[i] as readonly unknown[]);
-    });
-    job.futures = futures;
-    job.argsList = argsList;
-    return futures.length > 0;
+    future.setRunningOrNotifyCancel();
+    return true;
   }
 
   #sendTo(worker: PoolWorker, jobs: PoolJob[]): void {
@@ -391,7 +393,7 @@ export class WorkerPool {
           const failure = new TypeError(`an argument could not be sent to the ${this.#options.kind} worker: ${reason}`, {
             cause: error,
           });
-          this.#settle(job, job.futures.map(() => ({ ok: false as const, error: failure })));
+          this.#fail(job, failure);
         }
       }
     }
@@ -492,12 +494,11 @@ export class WorkerPool {
     if (index === -1) return;
     const [job] = worker.inflight.splice(index, 1) as [PoolJob];
     clearTimer(job);
+    if (result.ms !== undefined) {
+      this.#runMs = Number.isNaN(this.#runMs) ? result.ms : this.#runMs + RUN_TIME_SMOOTHING * (result.ms - this.#runMs);
+    }
     if (Number.isFinite(worker.budget)) worker.budget--;
-    const origin = this.#origin(worker);
-    this.#settle(
-      job,
-      result.outcomes.map((outcome) => (outcome.ok ? outcome : { ok: false as const, error: deserializeError(outcome.error, { origin }) })),
-    );
+    this.#settle(job, result, this.#origin(worker));
     // killedFor stays set even if this answer beat the SIGKILL: the worker is dying all the
     // same, and its exit must not count as a crash (nor, with 'break', break the pool).
   }
@@ -510,20 +511,32 @@ export class WorkerPool {
     return `${this.#options.kind} worker`;
   }
 
-  #settle(job: PoolJob, outcomes: readonly ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): void {
-    if (job.argsList === undefined) this.#jobsByFuture.delete(job.futures[0] as Future<unknown>);
-    job.futures.forEach((future, i) => {
-      const outcome = outcomes[i];
-      // Aborted or timed-out futures were failed already; their late outcome is dropped.
-      if (!future.running() || outcome === undefined) return;
-      if (outcome.ok) {
-        this.completed++;
-        future.setResult(outcome.value);
-      } else {
-        this.failed++;
-        future.setException(outcome.error);
-      }
-    });
+  /** Completes a job with what its worker sent: a submit's value or error, or a chunk's items. */
+  #settle(job: PoolJob, result: JobResult, origin: string): void {
+    this.#jobsByFuture.delete(job.future);
+    // Aborted or timed-out futures were failed already; their late outcome is dropped.
+    if (!job.future.running()) return;
+    const errors = new Map<number, unknown>();
+    for (const [index, error] of result.errors ?? []) errors.set(index, deserializeError(error, { origin }));
+    this.completed += result.values.length - errors.size;
+    this.failed += errors.size;
+    if (job.batch !== undefined) {
+      const chunk: ChunkResult = { values: result.values, errors };
+      job.future.setResult(chunk);
+    } else if (errors.size > 0) {
+      job.future.setException(errors.get(0));
+    } else {
+      job.future.setResult(result.values[0]);
+    }
+  }
+
+  /** Fails a job's future as a whole (its worker died, it could not be sent, the pool broke). */
+  #fail(job: PoolJob, error: unknown): void {
+    clearTimer(job);
+    this.#jobsByFuture.delete(job.future);
+    if (job.future.done()) return;
+    this.failed += job.batch?.items.length ?? 1;
+    job.future.setException(error);
   }
 
   /** After results: recycle a spent worker, arm the next job's clock, dispatch more. */
@@ -581,12 +594,12 @@ export class WorkerPool {
   }
 
   /**
-   * Fails a handed-over job's futures with `error` and stops its work: the worker is told
+   * Fails a handed-over job's future with `error` and stops its work: the worker is told
    * (the task's signal aborts, or a job not yet started is dropped there), and the grace
    * clock starts once the job is the one running. A map chunk stops as a whole.
    */
   #stopJob(job: PoolJob, error: CancelledError | TimeoutError): void {
-    for (const future of job.futures) if (future.running()) future.setException(error);
+    if (job.future.running()) job.future.setException(error);
     if (!job.sent || job.stopped) return;
     const worker = [...this.#workers].find((w) => w.inflight.includes(job));
     // Not on a worker: it is back in the queue (its worker died), where it is dropped.
@@ -625,7 +638,7 @@ export class WorkerPool {
       } else if (this.#options.onWorkerExit === 'break') {
         this.#break(this.#hooks.brokenError(`A ${this.#options.kind} in the ${this.#options.kind} pool was terminated abruptly while the future was running or pending.`, error), jobs);
       } else {
-        if (head !== undefined) this.#settle(head, head.futures.map(() => ({ ok: false as const, error })));
+        if (head !== undefined) this.#fail(head, error);
         this.#requeueFront(rest);
       }
     }
@@ -657,10 +670,7 @@ export class WorkerPool {
   }
 
   #failJobs(jobs: readonly PoolJob[], error: unknown): void {
-    for (const job of jobs) {
-      clearTimer(job);
-      for (const future of job.futures) if (!future.done()) future.setException(error);
-    }
+    for (const job of jobs) this.#fail(job, error);
   }
 
   /** Idle pools must not keep the parent alive; busy ones, and closing ones, must. */
@@ -676,9 +686,9 @@ export class WorkerPool {
 }
 
 function toWire(job: PoolJob): Job {
-  return job.argsList === undefined
-    ? { id: job.id, task: job.taskId, args: job.args ?? [] }
-    : { id: job.id, task: job.taskId, argsList: job.argsList };
+  const { batch } = job;
+  if (batch === undefined) return { id: job.id, task: job.taskId, args: job.args ?? [] };
+  return batch.spread ? { id: job.id, task: job.taskId, items: batch.items, spread: true } : { id: job.id, task: job.taskId, items: batch.items };
 }
 
 function clearTimer(job: PoolJob): void {

@@ -7,7 +7,8 @@ import type { HandleEvents, WorkerHandle } from './handle.js';
 export interface ThreadSpawnOptions {
   readonly entry: string;
   readonly env: NodeJS.ProcessEnv;
-  readonly execArgv: readonly string[];
+  /** `undefined`: inherit the parent's implicitly. */
+  readonly execArgv: readonly string[] | undefined;
   readonly resourceLimits: ResourceLimits | undefined;
 }
 
@@ -65,7 +66,7 @@ export class ThreadHandle implements WorkerHandle {
       useAtomics: false,
       isolateWorkers: false,
       env,
-      execArgv: [...options.execArgv],
+      ...(options.execArgv === undefined ? {} : { execArgv: [...options.execArgv] }),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
     // A thread that dies of an uncaught error makes tinypool emit 'error' on itself when it
