@@ -26,6 +26,7 @@ export { isTaskRef, moduleTasks, type ModuleTasks, type Task, type TaskRef } fro
 export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from './process-pool.js';
 export { taskSignal } from './task-context.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './thread-pool.js';
+export { transferResult } from './transfer.js';
 export { WorkerThreadPoolExecutor, type WorkerThreadPoolExecutorOptions } from './worker-thread-pool.js';
 export type { PoolStats, WorkerPoolOptions } from './worker-pool/options.js';
 export {

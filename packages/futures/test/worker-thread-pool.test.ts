@@ -21,6 +21,7 @@ import {
   type Future,
   moduleTasks,
   TimeoutError,
+  transferResult,
   WorkerExitError,
   type WorkerInfo,
   WorkerThreadPoolExecutor,
@@ -507,6 +508,38 @@ describe('WorkerThreadPoolExecutor', () => {
       expect(queued.cancel()).toBe(true);
       gate.open();
       expect(await blocker).toBe('blocker');
+    });
+  });
+
+  describe('transferResult', () => {
+    it('transferResult() - a marked result is moved, not copied: it arrives whole, and is detached in the thread', async () => {
+      const { pool: executor } = track({ maxWorkers: 1 });
+      const moved = await executor.submit(threadTasks.makeTransferred, 1000);
+      expect(moved).toBeInstanceOf(Float64Array);
+      expect(moved.length).toBe(1000);
+      expect(moved[999]).toBe(999);
+      expect(await executor.submit(threadTasks.keptByteLength)).toBe(0);
+      // Unmarked, the same result is copied: the thread's array stays whole.
+      const copied = await executor.submit(threadTasks.makeCopied, 1000);
+      expect(copied[999]).toBe(999);
+      expect(await executor.submit(threadTasks.keptByteLength)).toBe(8000);
+    });
+
+    it('transferResult() - in-process and process executors return the value itself, unmarked', async () => {
+      const view = new Uint8Array([1, 2, 3]);
+      expect(transferResult(view)).toBe(view);
+      const buffer = new ArrayBuffer(4);
+      expect(transferResult(buffer)).toBe(buffer);
+      const holder = { buffer };
+      expect(transferResult(holder, [buffer])).toBe(holder);
+    });
+
+    it.each([
+      [42, /expects an object, got `42` \(number\)/],
+      [{ a: 1 }, /needs a transferList/],
+    ])('transferResult() - rejects %o', (value, message) => {
+      expect(() => transferResult(value as object)).toThrow(TypeError);
+      expect(() => transferResult(value as object)).toThrow(message);
     });
   });
 

@@ -1,4 +1,6 @@
 import { serialize } from 'node:v8';
+import type { TransferListItem } from 'node:worker_threads';
+import { takeTransferList } from '../transfer.js';
 import { loadTaskRef } from '../tasks.js';
 import { setCurrentTask, TaskContext } from '../task-context.js';
 import { CancelledError } from '../errors.js';
@@ -11,8 +13,11 @@ type Callable = (...args: unknown[]) => unknown;
 /** The longest a finished job's outcome waits for others to share its message. */
 const MAX_HOLD_MS = 0.2;
 
-/** How a runner sends; throws (synchronously) if the message cannot be serialized. */
-export type Send = (message: FromWorker) => void;
+/**
+ * How a runner sends; throws (synchronously) if the message cannot be serialized.
+ * `transfer` lists what results were marked to move (worker threads; a process ignores it).
+ */
+export type Send = (message: FromWorker, transfer?: readonly TransferListItem[]) => void;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -270,8 +275,15 @@ export class Runner {
   }
 
   #sendResults(results: JobResult[]): void {
+    const transfer: TransferListItem[] = [];
+    for (const { values } of results) {
+      for (const value of values) {
+        const list = takeTransferList(value);
+        if (list !== undefined) transfer.push(...list);
+      }
+    }
     try {
-      this.#send({ type: 'results', results });
+      this.#send({ type: 'results', results }, transfer.length > 0 ? transfer : undefined);
     } catch {
       // Some value cannot be serialized: find it, and fail only that item, saying which.
       this.#send({ type: 'results', results: results.map((result) => this.#sendable(result)) });

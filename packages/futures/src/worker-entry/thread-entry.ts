@@ -42,7 +42,7 @@ export default function handle(envelope: Envelope): null {
   }
   if (port === undefined) throw new TypeError('@concurrent/futures: init without a channel port');
   if (runner !== undefined) throw new TypeError('@concurrent/futures: a second init in one worker thread');
-  const started = new Runner((reply) => port.postMessage(reply), 'advanced');
+  const started = new Runner((reply, transfer) => port.postMessage(reply, transfer), 'advanced');
   runner = started;
   started.handle(message);
   // Jobs posted before this thread had its port waited in the channel; they arrive now,
