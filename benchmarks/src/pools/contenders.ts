@@ -1,14 +1,19 @@
 // Everything the tiny-task case runs in Node: our executors, the raw floors and the peers,
 // behind one interface so that the workload is written once. Python is measured by its own
 // script (python.ts).
+import { ThreadPoolExecutor } from '@concurrent/futures';
+import pLimit from 'p-limit';
 import { processPool, threadPool } from './ours.js';
 import { identityFn, tasks } from './paths.js';
 import { type PeerName, startPeer } from './peers.js';
 import { RawPool } from './raw.js';
 import type { Resources } from '../harness/resources.js';
 
-/** Which floor a contender is compared with: child processes or threads. */
-export type Family = 'process' | 'thread';
+/**
+ * Which floor a contender is compared with: child processes, worker threads, or the event
+ * loop (in-process async tasks: ThreadPoolExecutor, p-limit; Python's thread pool).
+ */
+export type Family = 'process' | 'thread' | 'loop';
 
 /** Ours (with a target), a raw floor, or a peer. */
 export type Role = 'ours' | 'floor' | 'peer';
@@ -46,6 +51,9 @@ function peer(name: PeerName, label: string, family: Family): ContenderSpec {
     },
   };
 }
+
+/** The event-loop task: synchronous identity, as a user would hand to p-limit or ThreadPoolExecutor. */
+const identityNow = (x: number): number => x;
 
 export const CONTENDERS = {
   'ours-process': {
@@ -109,6 +117,34 @@ export const CONTENDERS = {
     start(resources, workers) {
       const pool = RawPool.threads(resources, workers);
       return { runAll: (items) => pool.pipelined(items) };
+    },
+  },
+  'ours-loop': {
+    label: 'ThreadPoolExecutor (event loop)',
+    family: 'loop',
+    role: 'ours',
+    start(resources, workers) {
+      const pool = new ThreadPoolExecutor({ maxWorkers: workers });
+      resources.add('ThreadPoolExecutor', pool, (hard) => pool.shutdown({ cancelFutures: hard }));
+      return { runAll: (items) => allOf(items, (item) => pool.submit(identityNow, item)) };
+    },
+  },
+  'raw-loop': {
+    label: 'raw Promise.all, no limit',
+    family: 'loop',
+    role: 'floor',
+    start() {
+      // eslint-disable-next-line @typescript-eslint/require-await -- an async task, as the others run
+      return { runAll: (items) => allOf(items, async (item) => identityNow(item)) };
+    },
+  },
+  'p-limit': {
+    label: 'p-limit',
+    family: 'loop',
+    role: 'peer',
+    start(_resources, workers) {
+      const limit = pLimit(workers);
+      return { runAll: (items) => allOf(items, (item) => limit(identityNow, item)) };
     },
   },
   piscina: peer('piscina', 'piscina', 'thread'),

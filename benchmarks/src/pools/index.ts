@@ -2,17 +2,20 @@ import type { Suite } from '../harness/types.js';
 import { cpu } from './cpu.js';
 import { map } from './map.js';
 import { payload } from './payload.js';
+import { poolMap } from './pool-map.js';
 import { startup } from './startup.js';
 import { tiny } from './tiny.js';
 
 /**
- * Issue 3's performance claims about ProcessPoolExecutor and WorkerThreadPoolExecutor, on 2
- * workers: per-task cost against the raw fork / worker_threads floors, the peers (piscina,
- * tinypool, workerpool, poolifier) and Python; map with chunksize; CPU speedup; a big payload;
- * start-up.
+ * `pnpm bench:peers`. Issue 3's performance claims about ProcessPoolExecutor and
+ * WorkerThreadPoolExecutor, on 2 workers, extended by issue 4: per-task cost against the raw
+ * fork / worker_threads / event-loop floors, the peers (piscina, tinypool, workerpool,
+ * poolifier, p-limit) and Python (ProcessPoolExecutor, ThreadPoolExecutor,
+ * multiprocessing.Pool); map with chunksize; CPU speedup; a big payload; start-up; and
+ * multiprocessing's Pool.map against Python's.
  */
 export const pools: Suite = {
   name: 'pools',
-  title: 'Pools: ProcessPoolExecutor and WorkerThreadPoolExecutor against raw IPC, the peers and Python',
-  cases: [tiny, map, cpu, payload, startup],
+  title: 'Pools: our executors against raw IPC, the peers and Python',
+  cases: [tiny, map, cpu, payload, startup, poolMap],
 };

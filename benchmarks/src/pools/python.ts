@@ -6,15 +6,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fixture } from './paths.js';
 import type { Resources } from '../harness/resources.js';
 
+/**
+ * Which Python pool: concurrent.futures' ProcessPoolExecutor (the default) or
+ * ThreadPoolExecutor, or multiprocessing.Pool.
+ */
+export type PythonPool = 'process' | 'thread' | 'multiprocessing';
+
 /** What the script is asked to run (see fixtures/pools.py). */
 export type PythonWorkload =
-  | { readonly workload: 'tiny'; readonly n: number; readonly warmup: number; readonly workers: number }
+  | {
+      readonly workload: 'tiny';
+      readonly n: number;
+      readonly warmup: number;
+      readonly workers: number;
+      readonly pool?: PythonPool;
+    }
   | {
       readonly workload: 'map';
       readonly n: number;
       readonly warmup: number;
       readonly workers: number;
-      readonly chunksize: number;
+      /** null: the pool's default (multiprocessing.Pool.map computes one). */
+      readonly chunksize: number | null;
+      readonly pool?: PythonPool;
     };
 
 /** The script's timings, in milliseconds. */
