@@ -120,6 +120,18 @@ describe('ProcessPoolExecutor - process hygiene', () => {
     await waitGone(pids);
   });
 
+  it('the parent SIGKILLed while its children are busy in endless tasks: their parent watch kills them', async () => {
+    const parent = startParent('spin');
+    const pids = await childrenOf(parent);
+    const spinning = (): number[] =>
+      parent.lines.flatMap((line) => (typeof line === 'object' && line !== null && 'spinning' in line ? [line.spinning as number] : []));
+    await waitUntil(() => spinning().length === 2, 'both children are in their endless task');
+    expect(spinning().sort()).toEqual([...pids].sort());
+    parent.child.kill('SIGKILL');
+    expect(await exitWithin(parent)).toEqual({ code: null, signal: 'SIGKILL' });
+    await waitGone(pids);
+  });
+
   it.each([['SIGTERM' as const], ['SIGINT' as const]])('the parent killed by %s: its children go', async (signal) => {
     const parent = startParent('wait');
     const pids = await childrenOf(parent);

@@ -2,9 +2,11 @@
  * The main module of every ProcessPoolExecutor child (started with child_process.fork).
  *
  * The child lives exactly as long as its IPC channel: when the pool closes the channel, or
- * the parent dies (even by SIGKILL, which closes the channel), the child exits. Output
- * goes to the parent's stdout/stderr.
+ * the parent dies (even by SIGKILL, which closes the channel), the child exits; a child busy
+ * in a task is stopped by its parent watch (parent-watch.ts). Output goes to the parent's
+ * stdout/stderr.
  */
+import { watchParent } from './parent-watch.js';
 import { isToWorker } from './protocol.js';
 import { Runner } from './runner.js';
 
@@ -13,6 +15,8 @@ if (send === undefined) {
   console.error('@concurrent/futures: process-child.js must be started by a ProcessPoolExecutor (no IPC channel)');
   process.exit(1);
 }
+
+watchParent();
 
 const mode = process.env.CONCURRENT_FUTURES_SERIALIZATION === 'json' ? 'json' : 'advanced';
 const runner = new Runner((message) => {
