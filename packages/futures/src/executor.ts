@@ -54,7 +54,12 @@ export interface SubmitOptions {
   signal?: AbortSignal | undefined;
   /** Milliseconds the task may run once started; then it fails with `TimeoutError`. */
   timeout?: number | undefined;
-  /** Objects to transfer instead of copy (worker pools). Ignored where nothing is copied. */
+  /**
+   * Objects to transfer instead of copy (worker-thread pools). They are detached when the
+   * task is handed to a worker (at once if one has room, later if the task waits in the
+   * queue), so do not touch them after submitting. Ignored where nothing is transferred
+   * (process pools copy; the event loop shares).
+   */
   transfer?: readonly TransferListItem[] | undefined;
 }
 
