@@ -1,0 +1,34 @@
+/**
+ * Modules that the parent loads through a TypeScript loader load in the workers too (issue
+ * 3, point 3): workers and children inherit the parent's execArgv (`--import <loader>`), so
+ * a `.ts` task module runs on both pools. `fixtures/ts-loader.mjs` stands in for tsx.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const LOADER = fileURLToPath(new URL('./fixtures/ts-loader.mjs', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./fixtures/ts-loader-run.mjs', import.meta.url));
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { timeout: 60_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+describe('TypeScript loaders', () => {
+  it('execArgv - a .ts task module loads in child processes and worker threads when the parent runs with --import <loader>', async () => {
+    const { code, stdout, stderr } = await run(['--import', LOADER, SCRIPT]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ process: [5, 'hello ts'], thread: [5, 'hello ts'] });
+  });
+
+  it('execArgv - without the loader the same script fails: the loader is what the workers inherited', async () => {
+    const { code, stderr } = await run([SCRIPT]);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/math\.ts/);
+  });
+});
