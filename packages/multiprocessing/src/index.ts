@@ -1,1 +1,12 @@
-export {};
+// The public surface of @concurrent/multiprocessing: explicit named exports only (our `__all__`).
+export { AsyncResult, type ResultCallbacks } from './async-result.js';
+export { type ApplyOptions, type ApplyRest, BasePool, type IMapOptions, type MapAsyncOptions, type MapOptions, type PoolEvents } from './base-pool.js';
+export { cpuCount, currentProcess, type CurrentProcess } from './current-process.js';
+export { ValueError } from './errors.js';
+export { IMapIterator } from './imap.js';
+export { Pool, type PoolOptions } from './pool.js';
+export { activeChildren, Process, type ProcessOptions } from './process.js';
+export { ThreadPool, type ThreadPoolOptions } from './thread-pool.js';
+// Python's multiprocessing.TimeoutError is what get(timeout) and next(timeout) throw: here
+// the TimeoutError of @concurrent/futures, re-exported so one import serves.
+export { TimeoutError } from '@concurrent/futures';

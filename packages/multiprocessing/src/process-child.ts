@@ -1,0 +1,51 @@
+/**
+ * The main module of every child started by `Process.start()` (with child_process.fork).
+ *
+ * It waits for its one start message, runs the target, and exits: 0 when the target
+ * returned (or its promise resolved), 1 when it threw, after printing `Process <name>:` and
+ * the error to stderr, as Python's `Process._bootstrap` does; whatever code the target
+ * passed to `process.exit()` otherwise. A daemon child also exits when its parent is gone.
+ */
+import { setCurrentProcess } from './current-process.js';
+import { compileFunction } from './function-source.js';
+import { isStartMessage, type TargetSpec } from './process-protocol.js';
+
+type Callable = (...args: unknown[]) => unknown;
+
+if (process.send === undefined) {
+  console.error('@concurrent/multiprocessing: process-child.js must be started by Process.start() (no IPC channel)');
+  process.exit(1);
+}
+
+async function resolveTarget(target: TargetSpec | null): Promise<Callable | undefined> {
+  if (target === null) return undefined;
+  if (target.kind === 'source') return compileFunction(target.source);
+  const namespace = (await import(target.module)) as Record<string, unknown>;
+  const fn = namespace[target.name];
+  if (typeof fn !== 'function') throw new TypeError(`export ${JSON.stringify(target.name)} of ${target.module} is not a function`);
+  return fn as Callable;
+}
+
+process.once('message', (message: unknown) => {
+  if (!isStartMessage(message)) {
+    console.error('@concurrent/multiprocessing: unexpected first message', message);
+    process.exit(1);
+  }
+  // The channel only brought the target: it must not keep this child alive, and the target's
+  // own handles (timers, sockets) decide nothing either, since the child exits when it returns.
+  process.channel?.unref();
+  if (message.daemon) process.on('disconnect', () => process.exit(1));
+  setCurrentProcess({ name: message.name, daemon: message.daemon });
+  void (async () => {
+    let code = 0;
+    try {
+      const fn = await resolveTarget(message.target);
+      await fn?.(...message.args);
+    } catch (error) {
+      process.stderr.write(`Process ${message.name}:\n`);
+      console.error(error);
+      code = 1;
+    }
+    process.exit(code);
+  })();
+});

@@ -1,0 +1,281 @@
+/**
+ * `Process`: one child process running one function. Mirrors `multiprocessing.Process`.
+ *
+ * Children are forked from this package's `process-child.js` (real JavaScript from `dist`,
+ * also when this module runs from `src` under a test runner), sent their target and
+ * arguments once over IPC (structured clone), and exit when the target returns.
+ *
+ * Parent exit, as in Python's `multiprocessing.util._exit_function`: a non-daemon child keeps
+ * the parent's event loop alive until it exits (the parent waits for it); a daemon child does
+ * not, and is sent SIGTERM when the parent exits.
+ *
+ * @module
+ */
+import { AssertionError } from 'node:assert';
+import { type ChildProcess, fork } from 'node:child_process';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { isTaskRef, type Task } from '@concurrent/futures';
+import { functionSource } from './function-source.js';
+import { START, type StartMessage, type TargetSpec } from './process-protocol.js';
+import { checkArgs, checkKeys, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
+
+/** Options of {@link Process}. Mirrors the parameters of `multiprocessing.Process`. */
+export interface ProcessOptions<A extends unknown[] = unknown[]> {
+  /** What the child runs: a TaskRef from `moduleTasks()` or a self-contained function. None: the child just exits. */
+  target?: Task<A, unknown> | undefined;
+  /** The target's arguments (structured clone). */
+  args?: A | undefined;
+  /** Default `Process-N`. */
+  name?: string | undefined;
+  /** Daemon children do not keep the parent alive and get SIGTERM when it exits. Default `false`. */
+  daemon?: boolean | undefined;
+}
+
+const PROCESS_KEYS = ['target', 'args', 'name', 'daemon'];
+
+let counter = 0;
+/** Started children whose exit has not been seen yet. */
+const alive = new Set<Process>();
+let exitHookInstalled = false;
+
+function childEntry(): string {
+  const here = new URL('.', import.meta.url);
+  const dist = here.pathname.endsWith('/src/') ? new URL('../dist/', here) : here;
+  return fileURLToPath(new URL('process-child.js', dist));
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Python terminates daemonic children at interpreter exit. 'exit' handlers run synchronously,
+  // which is all a kill needs.
+  process.on('exit', () => {
+    for (const child of alive) if (child.daemon) child.terminate();
+  });
+}
+
+function toSpec(target: unknown): TargetSpec | null {
+  if (target === undefined || target === null) return null;
+  if (isTaskRef(target)) return { kind: 'ref', module: target.module, name: target.name };
+  if (typeof target === 'function') return { kind: 'source', source: functionSource(target as (...args: never[]) => unknown) };
+  throw new TypeError(`Expected \`target\` to be a function or a TaskRef from moduleTasks(), got ${describe(target)}`);
+}
+
+/**
+ * A function run in a child process of its own. Mirrors `multiprocessing.Process`:
+ * `start()`, `join(timeout)`, `isAlive()`, `terminate()`, `kill()`, `pid`, `exitcode`
+ * (0 when the target returned, 1 when it threw, minus the signal number when a signal
+ * killed it, as in Python), `name`, `daemon`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from '@concurrent/multiprocessing';
+ * const p = new Process({ target: tasks.greet, args: ['bob'] });
+ * p.start();
+ * await p.join();
+ * console.log(p.exitcode); // 0
+ * ```
+ */
+export class Process<A extends unknown[] = unknown[]> {
+  /** The process's name: `currentProcess().name` in the child. Mirrors `Process.name`. */
+  name: string;
+  readonly #target: TargetSpec | null;
+  readonly #args: unknown[];
+  #daemon: boolean;
+  #child: ChildProcess | undefined;
+  #exitcode: number | null = null;
+  #exited = false;
+  #onExit: () => void = () => {};
+  readonly #exit: Promise<void>;
+
+  /**
+   * @param options - `{ target, args, name, daemon }`.
+   * @throws TypeError for a target that is neither a function nor a TaskRef, or a function
+   *   that cannot be sent to a child (bound, native, a class, uses `this`).
+   */
+  constructor(options: ProcessOptions<A> = {}) {
+    const opts = checkOptions(options, 'Process');
+    checkKeys(opts, PROCESS_KEYS, 'Process');
+    this.#target = toSpec(opts.target);
+    this.#args = checkArgs(opts.args, 'Process');
+    if (opts.name !== undefined && typeof opts.name !== 'string') throw new TypeError(`Expected \`name\` to be a string, got ${describe(opts.name)}`);
+    if (opts.daemon !== undefined && typeof opts.daemon !== 'boolean') throw new TypeError(`Expected \`daemon\` to be a boolean, got ${describe(opts.daemon)}`);
+    counter++;
+    this.name = opts.name ?? `Process-${counter}`;
+    this.#daemon = opts.daemon ?? false;
+    this.#exit = new Promise((resolve) => (this.#onExit = resolve));
+  }
+
+  /** Whether the child is a daemon; settable until `start()`. Mirrors `Process.daemon`. */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+
+  set daemon(value: boolean) {
+    if (this.#child !== undefined) throw new AssertionError({ message: 'process has already started' });
+    if (typeof value !== 'boolean') throw new TypeError(`Expected \`daemon\` to be a boolean, got ${describe(value)}`);
+    this.#daemon = value;
+  }
+
+  /** The child's pid, `null` before `start()`. Mirrors `Process.pid`. */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  /** Same as `pid`. Mirrors `Process.ident`. */
+  get ident(): number | null {
+    return this.pid;
+  }
+
+  /**
+   * `null` while the child runs (or before it started); then its exit code, or minus the
+   * number of the signal that killed it (`-15` for SIGTERM, `-9` for SIGKILL). Mirrors
+   * `Process.exitcode`. The exit is seen asynchronously: after `terminate()`, `await join()`
+   * before reading it.
+   */
+  get exitcode(): number | null {
+    return this.#exitcode;
+  }
+
+  /**
+   * Starts the child. Mirrors `Process.start`.
+   *
+   * @throws AssertionError `'cannot start a process twice'`; TypeError when the arguments
+   *   cannot be sent (structured clone), and then the process counts as not started.
+   * @example
+   * ```ts
+   * const p = new Process({ target: tasks.work, args: [1] });
+   * p.start();
+   * ```
+   */
+  start(): void {
+    if (this.#child !== undefined) throw new AssertionError({ message: 'cannot start a process twice' });
+    const child = fork(childEntry(), [], {
+      serialization: 'advanced',
+      execArgv: [...process.execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const message: StartMessage = { type: START, target: this.#target, args: this.#args, name: this.name, daemon: this.#daemon };
+    try {
+      child.send(message);
+    } catch (error) {
+      child.kill('SIGKILL');
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new TypeError(`the arguments of ${this.name} could not be sent to the child process: ${reason}`, { cause: error });
+    }
+    this.#child = child;
+    alive.add(this);
+    child.on('exit', (code, signal) => this.#exited_(code, signal));
+    // A failed spawn (no pid) never exits: report it as exit code 1. A failed kill needs nothing.
+    child.on('error', () => {
+      if (child.pid === undefined) this.#exited_(1, null);
+    });
+    if (this.#daemon) {
+      installExitHook();
+      // The child handle and its IPC channel are separate handles: both must let go.
+      child.unref();
+      child.channel?.unref();
+    }
+  }
+
+  /**
+   * Waits until the child has exited, or `timeout` ms have passed (then it resolves anyway:
+   * check `exitcode`, as in Python). Mirrors `Process.join`.
+   *
+   * @throws (rejects) AssertionError `'can only join a started process'`.
+   * @example
+   * ```ts
+   * await p.join(5_000);
+   * if (p.exitcode === null) p.terminate();
+   * ```
+   */
+  async join(timeout?: number): Promise<void> {
+    if (this.#child === undefined) throw new AssertionError({ message: 'can only join a started process' });
+    const ms = checkTimeout(timeout);
+    if (this.#exited) return;
+    if (ms === undefined) return this.#exit;
+    const timer = sleepFor(ms);
+    try {
+      await Promise.race([this.#exit, timer.promise]);
+    } finally {
+      timer.cancel();
+    }
+  }
+
+  /**
+   * Whether the child has started and its exit has not been seen yet. Mirrors `Process.is_alive`.
+   *
+   * @example
+   * ```ts
+   * while (p.isAlive()) await p.join(1_000);
+   * ```
+   */
+  isAlive(): boolean {
+    return this.#child !== undefined && !this.#exited;
+  }
+
+  /**
+   * Sends SIGTERM (the exit code becomes -15 unless the child handles it). Mirrors
+   * `Process.terminate`. Does nothing once the child has exited.
+   *
+   * @throws AssertionError before `start()`.
+   * @example
+   * ```ts
+   * p.terminate();
+   * await p.join();
+   * p.exitcode; // -15
+   * ```
+   */
+  terminate(): void {
+    this.#signal('SIGTERM');
+  }
+
+  /**
+   * Sends SIGKILL (exit code -9). Mirrors `Process.kill`.
+   *
+   * @throws AssertionError before `start()`.
+   * @example
+   * ```ts
+   * p.kill();
+   * await p.join();
+   * ```
+   */
+  kill(): void {
+    this.#signal('SIGKILL');
+  }
+
+  /** `<Process name=Process-1 pid=1234 started>`, as Python's repr. */
+  toString(): string {
+    const status = this.#child === undefined ? 'initial' : this.#exited ? `stopped exitcode=${this.#exitcode}` : 'started';
+    return `<Process name='${this.name}'${this.pid === null ? '' : ` pid=${this.pid}`} ${status}${this.#daemon ? ' daemon' : ''}>`;
+  }
+
+  #signal(signal: 'SIGTERM' | 'SIGKILL'): void {
+    const child = this.#child;
+    if (child === undefined) throw new AssertionError({ message: `can only ${signal === 'SIGTERM' ? 'terminate' : 'kill'} a started process` });
+    if (!this.#exited) child.kill(signal);
+  }
+
+  #exited_(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    this.#exitcode = code ?? (signal === null ? 1 : -(constants.signals[signal] ?? 0));
+    alive.delete(this);
+    this.#onExit();
+  }
+}
+
+/**
+ * The children started with {@link Process} that have not exited (as far as this process
+ * has seen). Mirrors `multiprocessing.active_children()`, except that `Pool` workers are not
+ * listed (they belong to the pool).
+ *
+ * @example
+ * ```ts
+ * for (const child of activeChildren()) child.terminate();
+ * ```
+ */
+export function activeChildren(): Process[] {
+  return [...alive] as Process[];
+}
