@@ -29,18 +29,18 @@
  * @module
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { type BrokenExecutor, CancelledError, TimeoutError, WorkerExitError } from '../errors.js';
+import { type BrokenExecutor, CancelledError, type TimeoutError, WorkerExitError } from '../errors.js';
 import type { WorkerInfo } from '../executor.js';
 import type { Future } from '../future.js';
 import type { Batch, ChunkResult } from '../map.js';
-import { startTimer, type Timer } from '../internal/timer.js';
+import { startTimer } from '../internal/timer.js';
 import { deserializeError } from '../internal/remote-error.js';
-import type { FromWorker, Job, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
+import type { FromWorker, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
-import { AUTO_PREFETCH_START, AUTO_PREFETCH_WINDOW_MS, MAX_PREFETCH } from './options.js';
+import { clearIdle, clearTimer, info, type PoolJob, type PoolWorker, timeoutError, toWire } from './pool-parts.js';
+import { Prefetch } from './prefetch.js';
+import { TaskTable } from './task-table.js';
 
-/** The weight of the newest run time in the pool's moving average ('auto' prefetch). */
-const RUN_TIME_SMOOTHING = 0.2;
 /** How long a running task may ignore its abort before its worker is stopped. */
 export const ABORT_GRACE_MS = 1_000;
 /** Workers that die this many times in a row before becoming ready break the pool. */
@@ -71,44 +71,6 @@ export interface PoolHooks {
   workerExit(info: WorkerInfo): void;
 }
 
-/** A task waiting in the pool's queue or running on a worker. */
-interface PoolJob {
-  readonly id: number;
-  /** The task's id in this pool's task table (see TaskDefinition). */
-  readonly taskId: number;
-  /** A submit's future; for a map chunk, one future whose value is the items' outcomes. */
-  readonly future: Future<unknown>;
-  readonly args: readonly unknown[] | undefined;
-  /** Set for a map chunk: its items, one call each. */
-  readonly batch: Batch | undefined;
-  readonly transfer: readonly TransferListItem[] | undefined;
-  readonly timeout: number | undefined;
-  /** Set once the job was handed to a worker (its future is RUNNING from then on). */
-  sent: boolean;
-  /** Set once it was aborted or timed out: its future has failed, its worker was told. */
-  stopped: boolean;
-  /** The run timeout, then (once stopped) the abort grace: only while it is a head job. */
-  timer: Timer | undefined;
-}
-
-interface PoolWorker {
-  readonly id: number;
-  readonly handle: WorkerHandle;
-  readonly inflight: PoolJob[];
-  /** Jobs still allowed before recycling (Infinity without maxTasksPerWorker). */
-  budget: number;
-  ready: boolean;
-  /** Set when the pool itself asked this worker to go: its exit is expected. */
-  retiring: boolean;
-  idleTimer: Timer | undefined;
-  /** Set when the pool is killing it over one job (abort or timeout grace expired). */
-  killedFor: PoolJob | undefined;
-  /** Task ids this worker has been sent the definition of. */
-  readonly knownTasks: Set<number>;
-  /** Whether the handle keeps the parent alive now (set only when it changes). */
-  ref: boolean | undefined;
-}
-
 export class WorkerPool {
   readonly #options: PoolOptions;
   readonly #hooks: PoolHooks;
@@ -116,10 +78,7 @@ export class WorkerPool {
   #queueHead = 0;
   readonly #workers = new Set<PoolWorker>();
   readonly #jobsByFuture = new Map<Future<unknown>, PoolJob>();
-  /** Task ids: by spec object (cached per function) first, then by content. */
-  readonly #taskIdBySpec = new WeakMap<TaskSpec, number>();
-  readonly #taskIdByKey = new Map<string, number>();
-  readonly #taskSpecs: TaskSpec[] = [];
+  readonly #tasks = new TaskTable();
   #nextJobId = 0;
   #nextWorkerId = 0;
   #dispatchScheduled = false;
@@ -128,14 +87,14 @@ export class WorkerPool {
   #brokenError: BrokenExecutor | undefined;
   #closing = false;
   #onAllExited: (() => void) | undefined;
-  /** Moving average of the jobs' run time in the workers, ms ('auto' prefetch); NaN before the first. */
-  #runMs = NaN;
+  readonly #prefetch: Prefetch;
   completed = 0;
   failed = 0;
 
   constructor(options: PoolOptions, hooks: PoolHooks) {
     this.#options = options;
     this.#hooks = hooks;
+    this.#prefetch = new Prefetch(options.prefetch);
   }
 
   /** Jobs waiting for a worker. */
@@ -165,7 +124,7 @@ export class WorkerPool {
   ): void {
     const job: PoolJob = {
       id: this.#nextJobId++,
-      taskId: this.#taskId(task),
+      taskId: this.#tasks.id(task),
       future,
       args,
       batch,
@@ -240,19 +199,6 @@ export class WorkerPool {
     });
   }
 
-  /**
-   * How many jobs a busy worker may hold ahead of the one it runs. 'auto' sizes it by time:
-   * small tasks need a deep queue (an idle child woken by every message costs more than the
-   * task), long ones a shallow one (what is handed over can no longer be cancelled, and
-   * waits behind its worker while another may be idle).
-   */
-  #prefetch(): number {
-    const { prefetch } = this.#options;
-    if (prefetch !== 'auto') return prefetch;
-    if (Number.isNaN(this.#runMs)) return AUTO_PREFETCH_START;
-    return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(AUTO_PREFETCH_WINDOW_MS / this.#runMs)));
-  }
-
   #capacity(worker: PoolWorker, prefetch: number): number {
     if (worker.retiring || worker.killedFor !== undefined) return 0;
     const limit = Math.min(1 + prefetch, worker.budget);
@@ -270,7 +216,7 @@ export class WorkerPool {
     // A busy worker is topped up only once half its capacity is free, so that it gets
     // several jobs in one message: with one write per job, the parent's IPC writes, not the
     // workers, bound the throughput of small tasks (a write costs about as much as a task).
-    const prefetch = this.#prefetch();
+    const prefetch = this.#prefetch.depth;
     const lowWater = Math.floor((1 + prefetch) / 2);
     const room = (worker: PoolWorker): number => {
       const planned = plan.get(worker)?.length ?? 0;
@@ -404,30 +350,11 @@ export class WorkerPool {
 
   /** The task definitions `worker` has not seen yet, for the jobs about to go to it. */
   #definitions(worker: PoolWorker, jobs: readonly PoolJob[]): TaskDefinition[] {
-    const definitions: TaskDefinition[] = [];
-    for (const job of jobs) {
-      if (worker.knownTasks.has(job.taskId) || definitions.some((d) => d.id === job.taskId)) continue;
-      definitions.push({ id: job.taskId, spec: this.#taskSpecs[job.taskId] as TaskSpec });
-    }
-    return definitions;
+    return this.#tasks.unknownTo(worker.knownTasks, jobs.map((job) => job.taskId));
   }
 
   #learned(worker: PoolWorker, jobs: readonly PoolJob[]): void {
     for (const job of jobs) worker.knownTasks.add(job.taskId);
-  }
-
-  #taskId(spec: TaskSpec): number {
-    let id = this.#taskIdBySpec.get(spec);
-    if (id !== undefined) return id;
-    const key = spec.kind === 'source' ? `s${spec.source}` : `r${spec.name}\0${spec.module}`;
-    id = this.#taskIdByKey.get(key);
-    if (id === undefined) {
-      id = this.#taskSpecs.length;
-      this.#taskSpecs.push(spec);
-      this.#taskIdByKey.set(key, id);
-    }
-    this.#taskIdBySpec.set(spec, id);
-    return id;
   }
 
   #handOver(worker: PoolWorker, job: PoolJob): void {
@@ -495,7 +422,7 @@ export class WorkerPool {
     const [job] = worker.inflight.splice(index, 1) as [PoolJob];
     clearTimer(job);
     if (result.ms !== undefined) {
-      this.#runMs = Number.isNaN(this.#runMs) ? result.ms : this.#runMs + RUN_TIME_SMOOTHING * (result.ms - this.#runMs);
+      this.#prefetch.record(result.ms);
     }
     if (Number.isFinite(worker.budget)) worker.budget--;
     this.#settle(job, result, this.#origin(worker));
@@ -683,29 +610,4 @@ export class WorkerPool {
       }
     }
   }
-}
-
-function toWire(job: PoolJob): Job {
-  const { batch } = job;
-  if (batch === undefined) return { id: job.id, task: job.taskId, args: job.args ?? [] };
-  return batch.spread ? { id: job.id, task: job.taskId, items: batch.items, spread: true } : { id: job.id, task: job.taskId, items: batch.items };
-}
-
-function clearTimer(job: PoolJob): void {
-  job.timer?.clear();
-  job.timer = undefined;
-}
-
-function timeoutError(ms: number): TimeoutError {
-  return new TimeoutError(`the task ran longer than its timeout of ${ms} ms`);
-}
-
-function clearIdle(worker: PoolWorker): void {
-  worker.idleTimer?.clear();
-  worker.idleTimer = undefined;
-}
-
-function info(worker: PoolWorker): WorkerInfo {
-  const { pid, threadId } = worker.handle;
-  return { id: worker.id, ...(pid === undefined ? {} : { pid }), ...(threadId === undefined ? {} : { threadId }) };
 }

@@ -1,0 +1,76 @@
+/**
+ * The records a WorkerPool keeps of its jobs and workers, and the small helpers on them.
+ *
+ * @module
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { TimeoutError } from '../errors.js';
+import type { WorkerInfo } from '../executor.js';
+import type { Future } from '../future.js';
+import type { Timer } from '../internal/timer.js';
+import type { Batch } from '../map.js';
+import type { Job } from '../worker-entry/protocol.js';
+import type { WorkerHandle } from './handle.js';
+
+/** A task waiting in the pool's queue or running on a worker. */
+export interface PoolJob {
+  readonly id: number;
+  /** The task's id in this pool's task table (see TaskDefinition). */
+  readonly taskId: number;
+  /** A submit's future; for a map chunk, one future whose value is the items' outcomes. */
+  readonly future: Future<unknown>;
+  readonly args: readonly unknown[] | undefined;
+  /** Set for a map chunk: its items, one call each. */
+  readonly batch: Batch | undefined;
+  readonly transfer: readonly TransferListItem[] | undefined;
+  readonly timeout: number | undefined;
+  /** Set once the job was handed to a worker (its future is RUNNING from then on). */
+  sent: boolean;
+  /** Set once it was aborted or timed out: its future has failed, its worker was told. */
+  stopped: boolean;
+  /** The run timeout, then (once stopped) the abort grace: only while it is a head job. */
+  timer: Timer | undefined;
+}
+
+export interface PoolWorker {
+  readonly id: number;
+  readonly handle: WorkerHandle;
+  readonly inflight: PoolJob[];
+  /** Jobs still allowed before recycling (Infinity without maxTasksPerWorker). */
+  budget: number;
+  ready: boolean;
+  /** Set when the pool itself asked this worker to go: its exit is expected. */
+  retiring: boolean;
+  idleTimer: Timer | undefined;
+  /** Set when the pool is killing it over one job (abort or timeout grace expired). */
+  killedFor: PoolJob | undefined;
+  /** Task ids this worker has been sent the definition of. */
+  readonly knownTasks: Set<number>;
+  /** Whether the handle keeps the parent alive now (set only when it changes). */
+  ref: boolean | undefined;
+}
+
+export function toWire(job: PoolJob): Job {
+  const { batch } = job;
+  if (batch === undefined) return { id: job.id, task: job.taskId, args: job.args ?? [] };
+  return batch.spread ? { id: job.id, task: job.taskId, items: batch.items, spread: true } : { id: job.id, task: job.taskId, items: batch.items };
+}
+
+export function clearTimer(job: PoolJob): void {
+  job.timer?.clear();
+  job.timer = undefined;
+}
+
+export function timeoutError(ms: number): TimeoutError {
+  return new TimeoutError(`the task ran longer than its timeout of ${ms} ms`);
+}
+
+export function clearIdle(worker: PoolWorker): void {
+  worker.idleTimer?.clear();
+  worker.idleTimer = undefined;
+}
+
+export function info(worker: PoolWorker): WorkerInfo {
+  const { pid, threadId } = worker.handle;
+  return { id: worker.id, ...(pid === undefined ? {} : { pid }), ...(threadId === undefined ? {} : { threadId }) };
+}
