@@ -17,6 +17,8 @@ export interface WorkloadReport {
 
 /** Below this, a speedup counts as none in a verdict. */
 const NO_SPEEDUP = 1.15;
+/** A speedup at least this share of the best one counts as keeping up (rounds vary by more). */
+const KEEPS_UP = 0.9;
 
 const HEADERS = ['workload', 'executor', 'workers', 'wall', 'speedup', 'efficiency', 'overhead/task', 'peak RSS', 'start-up'];
 const ALIGN: readonly Align[] = ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'];
@@ -147,10 +149,11 @@ export function verdict(workload: WorkloadReport, cores: number): string {
     }
     case 'mixed': {
       const winner = pools.reduce((a, b) => (b.row.speedup > a.row.speedup ? b : a));
-      return (
-        `${head}: ${list(pools)}; best ${EXECUTOR_LABEL[winner.name]}: the waits overlap on every executor, ` +
-        `the hashing only on the worker and process pools.`
-      );
+      const keepsUp = thread !== undefined && thread.speedup >= KEEPS_UP * winner.row.speedup;
+      const why = keepsUp
+        ? 'ThreadPoolExecutor keeps up: at this mix the hashing fits into the waits, and no thread or process is needed'
+        : `best ${EXECUTOR_LABEL[winner.name]}: the waits overlap on every executor, the hashing only on the worker and process pools`;
+      return `${head}: ${list(pools)}; ${why}.`;
     }
     case 'tiny': {
       const costs = POOL_NAMES.map((name) => ({ name, row: leastOverhead(workload.rows, name) }))

@@ -33,7 +33,7 @@ const HEADER_H = 86;
 /** Inside a panel: room for its title above, the y labels left, the x labels below. */
 const PLOT = { left: 44, right: 10, top: 46, bottom: 34 } as const;
 /** Approximate width of one character of a bar's value label (font-size 8.5), px. */
-const LABEL_CHAR_W = 5;
+const LABEL_CHAR_W = 5.5;
 
 /** Escapes text for XML character data and attribute values. */
 export function escapeXml(text: string): string {
@@ -66,7 +66,7 @@ function panel(data: ChartData, p: ChartPanel, x0: number, y0: number): string[]
   const y = (v: number): number => bottom - (Math.max(0, v) / top) * plotH;
 
   out.push(`<g>`);
-  out.push(`<text x="${num(x0 + 4)}" y="${num(y0 + 16)}" ${FONT} font-size="13" font-weight="bold">${escapeXml(p.title)}</text>`);
+  out.push(`<text x="${num(x0 + 4)}" y="${num(y0 + 16)}" ${FONT} font-size="12" font-weight="bold">${escapeXml(p.title)}</text>`);
   out.push(`<text x="${num(x0 + 4)}" y="${num(y0 + 32)}" ${FONT} font-size="11" fill="#555">${escapeXml(p.subtitle)}</text>`);
   // Grid and y labels.
   for (let v = 0; v <= top + 1e-9; v += step) {
