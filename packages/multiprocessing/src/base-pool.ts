@@ -509,7 +509,11 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
       await this.#whenFed(true);
       await this.#executor.shutdown({ wait: true });
     }
-    if (this.#terminated !== undefined) await this.#terminated;
+    if (this.#terminated !== undefined) {
+      await this.#terminated;
+      // ThreadPool: tasks that were running at terminate() are waited for here.
+      await this.#executor.shutdown({ wait: true });
+    }
     // Every result's callback has run before join() returns, as CPython's join waits for
     // its result handler.
     await Promise.all([...this.#pending].map((result) => result.wait()));

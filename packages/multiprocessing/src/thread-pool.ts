@@ -22,8 +22,9 @@ const THREAD_POOL_KEYS = ['processes', 'initializer', 'initargs'];
  * without changing its calls.
  *
  * Like Python's ThreadPool it takes no `maxtasksperchild`. `terminate()` cannot stop a task
- * that is already running (nor can Python's); it fails every result that is not ready and
- * cancels queued work.
+ * that is already running on the event loop (nor can Python's stop a thread): it fails every
+ * result that is not ready, cancels queued work and resolves at once; `join()` then waits
+ * for the running tasks to return.
  *
  * @example
  * ```ts
@@ -45,6 +46,8 @@ export class ThreadPool extends BasePool {
   }
 
   protected override stopExecutor(executor: Executor): Promise<void> {
-    return executor.shutdown({ wait: true, cancelFutures: true });
+    // Queued work is cancelled; a task already running on the event loop cannot be stopped,
+    // so terminate() does not wait for it (join() does).
+    return executor.shutdown({ wait: false, cancelFutures: true });
   }
 }
