@@ -54,7 +54,7 @@ function start(variant: Variant, resources: Resources, workers: number): RoundTr
     }
     case 'ours-thread': {
       const pool = threadPool(resources, workers);
-      return (array) => pool.submitWith({ transfer: [array.buffer] }, tasks.echoArray, array);
+      return (array) => pool.submitWith({ transfer: [array.buffer] }, tasks.moveArray, array);
     }
     case 'raw-thread': {
       const pool = RawPool.threads(resources, workers);
@@ -146,8 +146,8 @@ async function run(context: CaseContext): Promise<CaseResult> {
         `ones, each after a forced GC, and reports their median; the table shows the ` +
         `median over ${roundsText(warmupRounds, rounds)}, ` +
         `ratios paired per round. Processes copy the array both ways (structured clone over the IPC pipe). ` +
-        `WorkerThreadPoolExecutor transfers it in (submitWith transfer) and the task's result comes back by structured ` +
-        `clone (the API has no way to transfer a result); the raw thread floor transfers both ways. ` +
+        `WorkerThreadPoolExecutor transfers it in (submitWith transfer) and back (the task returns transferResult(array)); ` +
+        `the raw thread floor transfers both ways. ` +
         `Per-round ms: ${spreads}.`,
     ],
   };
