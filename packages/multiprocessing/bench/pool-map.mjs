@@ -7,6 +7,7 @@
 // start-up is excluded, as are the first two runs); the median of the runs is printed as
 // microseconds per item.
 import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { moduleTasks } from '@concurrent/futures';
 import { Pool } from '@concurrent/multiprocessing';
 

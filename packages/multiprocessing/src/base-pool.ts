@@ -157,8 +157,8 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
     checkTask(fn, 'applyAsync()');
     const args = checkArgs(rest[0], 'applyAsync()');
     const callbacks = this.#callbacks(rest[1], 'applyAsync()');
-    const future = this.#executor.submit(fn as Task<unknown[], unknown>, ...args);
-    const result = this.#newResult<unknown>(`applyAsync(${taskName(fn as Task<unknown[], unknown>)})`, callbacks as ResultCallbacks<unknown>);
+    const future = this.#executor.submit(fn, ...args);
+    const result = this.#newResult<unknown>(`applyAsync(${taskName(fn)})`, callbacks as ResultCallbacks<unknown>);
     future.result().then(
       (value) => settleResult(result, { ok: true, value }),
       (error: unknown) => settleResult(result, { ok: false, error }),

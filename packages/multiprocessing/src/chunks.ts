@@ -39,7 +39,7 @@ export function runChunk(executor: Executor, fn: Task<unknown[], unknown>, items
     return settledRun(future.result().then((value) => [value]), () => future.cancel());
   }
   const options = { chunksize: items.length };
-  const iterator = star ? executor.starmap(fn, items as unknown[][], options) : executor.map(fn as Task<[unknown], unknown>, items, options);
+  const iterator = star ? executor.starmap(fn, items as unknown[][], options) : executor.map(fn, items, options);
   return settledRun(collect(iterator, items.length), () => void iterator.return?.());
 }
 

@@ -13,6 +13,21 @@
 import { Script } from 'node:vm';
 
 const NATIVE_SOURCE = /\{\s*\[native code\]\s*\}$/;
+
+// Helpers a transform writes into function bodies and defines out of the function's reach:
+// esbuild's keepNames (tsx) wraps nested functions in `__name(...)`; Vite's SSR transform
+// (Vitest) turns `import()` into `__vite_ssr_dynamic_import__()`. Those a source calls are
+// bound around it, so it runs unchanged in the child (as @concurrent/futures does).
+const HELPER_SHIMS: Readonly<Record<string, string>> = {
+  __name: '(target, value) => Object.defineProperty(target, "name", { value, configurable: true })',
+  __vite_ssr_dynamic_import__: '(specifier) => import(specifier)',
+};
+
+function withHelpers(src: string, expression: string): string {
+  const helpers = Object.keys(HELPER_SHIMS).filter((name) => new RegExp(`\\b${name}\\s*\\(`).test(src));
+  if (helpers.length === 0) return expression;
+  return `((${helpers.join(', ')}) => (${expression}\n))(${helpers.map((name) => HELPER_SHIMS[name]).join(', ')})`;
+}
 const HINT = 'export it from a module and pass the reference from moduleTasks(new URL(...)) as the target';
 
 function parses(code: string): boolean {
@@ -45,13 +60,13 @@ export function functionSource(fn: (...args: never[]) => unknown): string {
     if (!/^(?:async\s*)?function\b/.test(src) && /\bthis\b/.test(src)) {
       throw refuse(fn, 'it uses `this`, which refers to an object in this process');
     }
-    return src;
+    return withHelpers(src, src);
   }
   // A method in shorthand (`run() {}`) is an expression inside an object literal.
   const literal = `Object.values({\n${src}\n})[0]`;
   if (parses(`(${literal})`)) {
     if (/\b(?:this|super)\b/.test(src)) throw refuse(fn, 'it is a method that uses `this` or `super`');
-    return literal;
+    return withHelpers(src, literal);
   }
   throw refuse(fn, 'its source text is not a function expression');
 }
@@ -59,7 +74,8 @@ export function functionSource(fn: (...args: never[]) => unknown): string {
 /** Evaluates what {@link functionSource} made (in the child). */
 export function compileFunction(source: string): (...args: unknown[]) => unknown {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating shipped source is the point
-  const fn = new Function(`'use strict';\nreturn (${source}\n);\n//# sourceURL=process-target`)() as unknown;
+  const factory = new Function(`'use strict';\nreturn (${source}\n);\n//# sourceURL=process-target`) as () => unknown;
+  const fn = factory();
   if (typeof fn !== 'function') throw new TypeError('the shipped target did not evaluate to a function');
   return fn as (...args: unknown[]) => unknown;
 }

@@ -336,7 +336,7 @@ describe.each<PoolKind>(['Pool', 'ThreadPool'])('%s', (kind) => {
     const errors: unknown[] = [];
     const running = pool.applyAsync(tasks.markThenWait, [mark, gate.path], { errorCallback: (e) => errors.push(e) });
     const queued = range(10).map(() => pool.applyAsync(tasks.markThenWait, [scratch.path('m'), gate.path]));
-    const iterator = pool.imap(tasks.markThenWait, [scratch.path('m')]);
+    const iterator = pool.imap(tasks.gated, [{ mark: scratch.path('m'), gate: gate.path, value: 'never' }]);
     await scratch.waitFor(mark);
     await pool.terminate();
     await expect(running.get()).rejects.toBeInstanceOf(CancelledError);

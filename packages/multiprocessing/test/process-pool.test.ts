@@ -4,7 +4,6 @@
  */
 import { WorkerExitError } from '@concurrent/futures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pool } from '../src/index.js';
 import { pidExists, PoolTracker, tasks } from './fixtures/harness.js';
 
 const tracker = new PoolTracker();
@@ -108,7 +107,7 @@ describe('Pool', () => {
     let sum = 0;
     for await (const value of pool.imapUnordered(tasks.identity, input(), { chunksize, buffersize })) {
       consumed++;
-      sum += value;
+      sum += value as number;
       if (consumed % 50_000 === 0) heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
     }
     expect(consumed).toBe(TOTAL);
