@@ -4,7 +4,7 @@ import { type BrokenExecutor, CancelledError, ExecutorShutdownError, TimeoutErro
 import { addListener, Future, type FutureObserver, setObserver } from './future.js';
 import { startTimer } from './internal/timer.js';
 import { checkPositiveInteger, describe, normalizeTimeout } from './internal/validate.js';
-import { type Batch, checkMapOptions, type Chunk, itemArgs, type MapOptions, MapIterator } from './map.js';
+import { type Batch, checkMapOptions, type Chunk, itemArgs, type MapIterable, type MapOptions, MapIterator } from './map.js';
 import { checkTask, isTaskRef, type Task } from './tasks.js';
 
 /** What the worker events carry. */
@@ -243,18 +243,22 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
    * iteration; `timeout` (ms) counts from this call; leaving the loop early, an error and a
    * timeout all cancel what has not started.
    *
+   * `toArray()` on the result collects every value at once (cheapest with `chunksize` on
+   * worker and process pools).
+   *
    * @throws RangeError (at the call) for `chunksize` or `buffersize` below 1; as `submit`.
    * @example
    * ```ts
    * for await (const size of executor.map(fileSize, paths, { buffersize: 16 })) total += size;
+   * const hashes = await pool.map(tasks.sha256, chunks, { chunksize: 64 }).toArray();
    * ```
    */
   map<T, R>(
     fn: Task<[T], R>,
     items: Iterable<T> | AsyncIterable<T>,
     options?: MapOptions,
-  ): AsyncIterableIterator<Awaited<R>> {
-    return this.#map(fn as Task<unknown[], unknown>, items, options, false) as AsyncIterableIterator<Awaited<R>>;
+  ): MapIterable<Awaited<R>> {
+    return this.#map(fn as Task<unknown[], unknown>, items, options, false) as MapIterable<Awaited<R>>;
   }
 
   /**
@@ -270,8 +274,8 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     fn: Task<A, R>,
     items: Iterable<A> | AsyncIterable<A>,
     options?: MapOptions,
-  ): AsyncIterableIterator<Awaited<R>> {
-    return this.#map(fn as Task<unknown[], unknown>, items, options, true) as AsyncIterableIterator<Awaited<R>>;
+  ): MapIterable<Awaited<R>> {
+    return this.#map(fn as Task<unknown[], unknown>, items, options, true) as MapIterable<Awaited<R>>;
   }
 
   /**
@@ -420,7 +424,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     items: Iterable<unknown> | AsyncIterable<unknown>,
     options: MapOptions | undefined,
     star: boolean,
-  ): AsyncIterableIterator<unknown> {
+  ): MapIterable<unknown> {
     checkTask(fn, star ? 'starmap()' : 'map()');
     const checked = checkMapOptions(options);
     const iterable = items as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null | undefined;

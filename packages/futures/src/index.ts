@@ -21,7 +21,7 @@ export {
   type WorkerInfo,
 } from './executor.js';
 export { Future, type DoneCallback, type FutureState } from './future.js';
-export type { MapOptions } from './map.js';
+export type { MapIterable, MapOptions } from './map.js';
 export { isTaskRef, moduleTasks, type ModuleTasks, type Task, type TaskRef } from './tasks.js';
 export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from './process-pool.js';
 export { taskSignal } from './task-context.js';

@@ -45,6 +45,27 @@ export function itemArgs(batch: Batch, index: number): unknown[] {
   return batch.spread ? (item as unknown[]) : [item];
 }
 
+/**
+ * What `map` and `starmap` return: an async iterator over the results in input order, plus
+ * `toArray()` to collect them all.
+ */
+export interface MapIterable<R> extends AsyncIterableIterator<R> {
+  /**
+   * Every remaining result, in input order; throws what iterating would throw, at the same
+   * point. Cheaper than `for await` when chunks are sent whole (worker and process pools
+   * with `chunksize`): a chunk's values are copied at once instead of one promise per item.
+   * The name and shape follow the async iterator helpers' `toArray()`.
+   *
+   * @example
+   * ```ts
+   * const squares = await pool.map(tasks.square, numbers, { chunksize: 256 }).toArray();
+   * ```
+   */
+  toArray(): Promise<R[]>;
+  /** Stops early: what has not started is cancelled. */
+  return(): Promise<IteratorResult<R, undefined>>;
+}
+
 /** Internal: submits one batch: one future per item, or one chunk. */
 export type SubmitBatch<R> = (batch: Batch) => Future<R>[] | Chunk;
 
@@ -92,7 +113,7 @@ function toEntry(item: unknown, star: boolean): unknown {
  * inputs work. An item's error ends the iteration and cancels whatever has not started; so
  * do the timeout and leaving the loop early.
  */
-export class MapIterator<R> implements AsyncIterableIterator<R> {
+export class MapIterator<R> implements MapIterable<R> {
   readonly #submitBatch: SubmitBatch<R>;
   readonly #star: boolean;
   readonly #deadline: number | undefined;
@@ -157,6 +178,35 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     };
     this.#tail = step.then(settled, settled);
     return step;
+  }
+
+  async toArray(): Promise<R[]> {
+    const results: R[] = [];
+    for (;;) {
+      if (this.#waitingSteps === 0 && this.#takeChunk(results)) continue;
+      const next = await this.next();
+      if (next.done === true) return results;
+      results.push(next.value);
+    }
+  }
+
+  /**
+   * Appends the rest of the head chunk to `results` at once, if it finished with no item
+   * errors; `false` otherwise (then `next()` takes it item by item, errors included).
+   */
+  #takeChunk(results: R[]): boolean {
+    const head = this.#queue[this.#head];
+    if (this.#finished || !(head instanceof Chunk) || !head.future.done()) return false;
+    const { state, failed, value } = outcome(head.future);
+    if (state !== 'FINISHED' || failed) return false;
+    const { values, errors } = value as ChunkResult;
+    if (errors.size > 0) return false;
+    for (let i = head.next; i < head.size; i++) results.push(values[i] as R);
+    this.#items -= head.size - head.next;
+    head.next = head.size;
+    this.#shift();
+    this.#fill(false);
+    return true;
   }
 
   return(): Promise<IteratorResult<R, undefined>> {

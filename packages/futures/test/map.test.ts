@@ -437,3 +437,40 @@ describe('.map() ordering and time', () => {
     expect(await iterator.next()).toEqual({ done: true, value: undefined });
   });
 });
+
+describe('.map().toArray()', () => {
+  it('.map().toArray() - every result in input order, from an async iterable too', async () => {
+    const executor = pool({ maxWorkers: 3 });
+    expect(await executor.map(double, [1, 2, 3]).toArray()).toEqual([2, 4, 6]);
+    async function* numbers(): AsyncGenerator<number> {
+      yield* [4, 5, 6];
+    }
+    expect(await executor.map(double, numbers(), { buffersize: 1 }).toArray()).toEqual([8, 10, 12]);
+  });
+
+  it('.map().toArray() - throws the first error in input order and cancels what has not started', async () => {
+    const executor = pool({ maxWorkers: 1 });
+    const futures = recordSubmits(executor);
+    const gate = latch();
+    const failing = executor.map(
+      async (x: number) => {
+        if (x === 1) {
+          await gate.promise;
+          throw new RangeError('one');
+        }
+        return x;
+      },
+      [0, 1, 2, 3],
+    );
+    const collected = failing.toArray();
+    gate.resolve();
+    await expect(collected).rejects.toThrow(new RangeError('one'));
+    expect(futures.map((f) => f.state)).toEqual(['FINISHED', 'FINISHED', 'CANCELLED', 'CANCELLED']);
+  });
+
+  it('.map().toArray() - the timeout counts from the call', async () => {
+    const executor = pool({ maxWorkers: 1 });
+    const never = latch();
+    await expect(executor.map(() => never.promise, [1], { timeout: 10 }).toArray()).rejects.toThrow(TimeoutError);
+  });
+});

@@ -510,6 +510,22 @@ describe('ProcessPoolExecutor', () => {
       expect(pool.stats).toMatchObject({ completed: 5, failed: 1, queued: 0, running: 0 });
     });
 
+    it('.map().toArray() - collects whole chunks in input order, and throws an item error as iterating would', async () => {
+      const { pool } = tracker.make({ maxWorkers: 2 });
+      const items = Array.from({ length: 1000 }, (_, i) => i);
+      expect(await pool.map(ptasks.echo, items, { chunksize: 64 }).toArray()).toEqual(items);
+      expect(await pool.starmap(ptasks.add, [[1, 2], [3, 4], [5, 6]], { chunksize: 2 }).toArray()).toEqual([3, 7, 11]);
+      await expect(pool.map(ptasks.tenfoldOrThrow, [1, 3, 5, 2, 7], { chunksize: 2 }).toArray()).rejects.toThrow(new RangeError('item 2'));
+    });
+
+    it('.map().toArray() - after some items were taken with next(), returns the rest', async () => {
+      const { pool } = tracker.make({ maxWorkers: 1 });
+      const iterator = pool.map(ptasks.echo, [1, 2, 3, 4, 5, 6, 7], { chunksize: 3 });
+      expect(await iterator.next()).toEqual({ done: false, value: 1 });
+      expect(await iterator.toArray()).toEqual([2, 3, 4, 5, 6, 7]);
+      expect(await iterator.next()).toEqual({ done: true, value: undefined });
+    });
+
     it('.starmap() - spreads each item as arguments, in chunks', async () => {
       const { pool } = tracker.make({ maxWorkers: 2 });
       const pairs: [number, number][] = Array.from({ length: 9 }, (_, i) => [i, i * 100]);

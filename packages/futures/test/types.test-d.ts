@@ -6,6 +6,7 @@ import {
   FIRST_COMPLETED,
   Future,
   type FutureState,
+  type MapIterable,
   moduleTasks,
   type ReturnWhen,
   type Task,
@@ -102,19 +103,23 @@ describe('moduleTasks()', () => {
 
 describe('Executor.map() / .starmap()', () => {
   test('.map() - yields the awaited result type of the function', () => {
-    expectTypeOf(executor.map((x: number) => String(x), [1, 2])).toEqualTypeOf<AsyncIterableIterator<string>>();
-    expectTypeOf(executor.map(async (x: number) => x > 1, [1, 2])).toEqualTypeOf<AsyncIterableIterator<boolean>>();
-    expectTypeOf(executor.map(math.greet, ['a', 'b'])).toEqualTypeOf<AsyncIterableIterator<string>>();
+    expectTypeOf(executor.map((x: number) => String(x), [1, 2])).toEqualTypeOf<MapIterable<string>>();
+    expectTypeOf(executor.map(async (x: number) => x > 1, [1, 2])).toEqualTypeOf<MapIterable<boolean>>();
+    expectTypeOf(executor.map(math.greet, ['a', 'b'])).toEqualTypeOf<MapIterable<string>>();
   });
 
   test('.map() - accepts sync and async iterables of the item type', () => {
     const items = (async function* (): AsyncGenerator<number> {
       yield 1;
     })();
-    expectTypeOf(executor.map((x: number) => x * 2, items)).toEqualTypeOf<AsyncIterableIterator<number>>();
+    expectTypeOf(executor.map((x: number) => x * 2, items)).toEqualTypeOf<MapIterable<number>>();
     expectTypeOf(executor.map((x: number) => x * 2, new Set([1]), { buffersize: 2 })).toEqualTypeOf<
-      AsyncIterableIterator<number>
+      MapIterable<number>
     >();
+  });
+
+  test('.map().toArray() - resolves to an array of the result type', () => {
+    expectTypeOf(executor.map((x: number) => String(x), [1, 2]).toArray()).toEqualTypeOf<Promise<string[]>>();
   });
 
   test('.map() - rejects items of the wrong type', () => {
@@ -124,8 +129,8 @@ describe('Executor.map() / .starmap()', () => {
 
   test('.starmap() - takes argument tuples and yields the result type', () => {
     const pairs: [number, string][] = [[1, 'a']];
-    expectTypeOf(executor.starmap(fetchLength, pairs)).toEqualTypeOf<AsyncIterableIterator<number>>();
-    expectTypeOf(executor.starmap(math.add, [[1, 2]])).toEqualTypeOf<AsyncIterableIterator<number>>();
+    expectTypeOf(executor.starmap(fetchLength, pairs)).toEqualTypeOf<MapIterable<number>>();
+    expectTypeOf(executor.starmap(math.add, [[1, 2]])).toEqualTypeOf<MapIterable<number>>();
   });
 
   test('.starmap() - rejects tuples of the wrong type', () => {

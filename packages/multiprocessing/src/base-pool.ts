@@ -111,11 +111,6 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
   /** Stops the executor at once (terminate); resolves once its workers are gone. */
   protected abstract stopExecutor(executor: Executor): Promise<void>;
 
-  /** Submits one chunk of map/imap input; `Pool` sends TaskRef chunks as one task. */
-  protected submitChunk(executor: Executor, fn: Task<unknown[], unknown>, items: readonly unknown[], star: boolean): ChunkRun {
-    return runChunk(executor, fn, items, star);
-  }
-
   /**
    * Runs `fn(...args)` in the pool and resolves with its value. Mirrors `Pool.apply` (which
    * blocks; this returns a promise).
@@ -374,7 +369,7 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
   /** Runs one chunk; refused once the pool is terminated (CLOSE still lets accepted work feed). */
   #runChunk(fn: Task<unknown[], unknown>, items: readonly unknown[], star: boolean): ChunkRun {
     if (this.#state === 'TERMINATE') throw new CancelledError('the pool was terminated');
-    return this.submitChunk(this.#executor, fn, items, star);
+    return runChunk(this.#executor, fn, items, star);
   }
 
   #mapAsync(

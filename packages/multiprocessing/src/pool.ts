@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { type Executor, isTaskRef, ProcessPoolExecutor, type Task } from '@concurrent/futures';
+import { type Executor, ProcessPoolExecutor, type Task } from '@concurrent/futures';
 import { BasePool } from './base-pool.js';
-import { type ChunkRun, runChunk, runChunkTask } from './chunks.js';
 import { checkKeys, checkPositive, describe } from './validate.js';
 
 /** Options of {@link Pool}. Mirrors the parameters of `multiprocessing.Pool`. */
@@ -75,12 +74,6 @@ export class Pool extends BasePool {
       maxTasksPerChild: maxtasksperchild,
     });
     super(executor, processes);
-  }
-
-  protected override submitChunk(executor: Executor, fn: Task<unknown[], unknown>, items: readonly unknown[], star: boolean): ChunkRun {
-    // A TaskRef's chunk runs whole in the worker and returns one array (see chunks.ts).
-    if (items.length > 1 && isTaskRef(fn)) return runChunkTask(executor, fn, items, star);
-    return runChunk(executor, fn, items, star);
   }
 
   protected override stopExecutor(executor: Executor): Promise<void> {
