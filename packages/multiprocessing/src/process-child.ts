@@ -6,24 +6,13 @@
  * the error to stderr, as Python's `Process._bootstrap` does; whatever code the target
  * passed to `process.exit()` otherwise. A daemon child also exits when its parent is gone.
  */
+import { addClosureHint, resolveTask } from '@concurrent/futures/internal';
 import { setCurrentProcess } from './current-process.js';
-import { compileFunction } from './function-source.js';
-import { isStartMessage, type TargetSpec } from './process-protocol.js';
-
-type Callable = (...args: unknown[]) => unknown;
+import { isStartMessage } from './process-protocol.js';
 
 if (process.send === undefined) {
   console.error('@concurrent/multiprocessing: process-child.js must be started by Process.start() (no IPC channel)');
   process.exit(1);
-}
-
-async function resolveTarget(target: TargetSpec | null): Promise<Callable | undefined> {
-  if (target === null) return undefined;
-  if (target.kind === 'source') return compileFunction(target.source);
-  const namespace = (await import(target.module)) as Record<string, unknown>;
-  const fn = namespace[target.name];
-  if (typeof fn !== 'function') throw new TypeError(`export ${JSON.stringify(target.name)} of ${target.module} is not a function`);
-  return fn as Callable;
 }
 
 process.once('message', (message: unknown) => {
@@ -38,12 +27,16 @@ process.once('message', (message: unknown) => {
   setCurrentProcess({ name: message.name, daemon: message.daemon });
   void (async () => {
     let code = 0;
+    const { target } = message;
     try {
-      const fn = await resolveTarget(message.target);
-      await fn?.(...message.args);
+      if (target !== null) {
+        const fn = await resolveTask(target);
+        await fn(...message.args);
+      }
     } catch (error) {
       process.stderr.write(`Process ${message.name}:\n`);
-      console.error(error);
+      // A shipped function that used a variable of the parent's scope: say so, as the pools do.
+      console.error(target?.kind === 'source' ? addClosureHint(error, target.source) : error);
       code = 1;
     }
     process.exit(code);

@@ -4,12 +4,12 @@
  * @module
  */
 
-/** How the target travels: a module export, or a self-contained function's source. */
-export type TargetSpec = { readonly kind: 'ref'; readonly module: string; readonly name: string } | { readonly kind: 'source'; readonly source: string };
+import type { TaskSpec } from '@concurrent/futures/internal';
 
 export interface StartMessage {
   readonly type: 'concurrent-multiprocessing:start';
-  readonly target: TargetSpec | null;
+  /** How the target travels (as the executors ship tasks); `null`: no target. */
+  readonly target: TaskSpec | null;
   readonly args: readonly unknown[];
   readonly name: string;
   readonly daemon: boolean;

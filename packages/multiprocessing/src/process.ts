@@ -16,8 +16,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isTaskRef, type Task } from '@concurrent/futures';
-import { functionSource } from './function-source.js';
-import { START, type StartMessage, type TargetSpec } from './process-protocol.js';
+import { type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
+import { START, type StartMessage } from './process-protocol.js';
 import { checkArgs, checkKeys, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
 
 /** Options of {@link Process}. Mirrors the parameters of `multiprocessing.Process`. */
@@ -55,10 +55,10 @@ function installExitHook(): void {
   });
 }
 
-function toSpec(target: unknown): TargetSpec | null {
+/** How the target travels, exactly as the executors ship a task (function source or module export). */
+function toSpec(target: unknown): TaskSpec | null {
   if (target === undefined || target === null) return null;
-  if (isTaskRef(target)) return { kind: 'ref', module: target.module, name: target.name };
-  if (typeof target === 'function') return { kind: 'source', source: functionSource(target as (...args: never[]) => unknown) };
+  if (isTaskRef(target) || typeof target === 'function') return toTaskSpec(target as Task<unknown[], unknown>);
   throw new TypeError(`Expected \`target\` to be a function or a TaskRef from moduleTasks(), got ${describe(target)}`);
 }
 
@@ -80,7 +80,7 @@ function toSpec(target: unknown): TargetSpec | null {
 export class Process<A extends unknown[] = unknown[]> {
   /** The process's name: `currentProcess().name` in the child. Mirrors `Process.name`. */
   name: string;
-  readonly #target: TargetSpec | null;
+  readonly #target: TaskSpec | null;
   readonly #args: unknown[];
   #daemon: boolean;
   #child: ChildProcess | undefined;

@@ -27,8 +27,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** A task's function, or the promise of it while its module loads. */
-function resolveTask(spec: TaskSpec): Callable | Promise<Callable> {
+/**
+ * A task's function where it runs, or the promise of it while its module loads.
+ *
+ * @throws TypeError for a shipped source that does not evaluate to a function; the promise
+ *   rejects when the module cannot be imported or the export is not a function.
+ */
+export function resolveTask(spec: TaskSpec): Callable | Promise<Callable> {
   if (spec.kind === 'source') return compileFunction(spec.source);
   return loadTaskRef({ module: spec.module, name: spec.name });
 }
