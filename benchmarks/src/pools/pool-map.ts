@@ -9,7 +9,7 @@
 // give it: `new Pool({ processes })`, `await pool.map(fn, items, chunksize?)` → an array,
 // `close()` + `join()`, `terminate()` on failure.
 import { count, micros, times } from '../harness/format.js';
-import { forceGc, numberParam } from '../harness/probe-kit.js';
+import { numberParam } from '../harness/probe-kit.js';
 import { type Resources, withResources } from '../harness/resources.js';
 import type { Case, CaseContext, CaseResult, Measurement, Params, Row } from '../harness/types.js';
 import { workersLabel } from './format.js';
@@ -60,11 +60,7 @@ async function startOurs(variant: 'ours-mp' | 'ours-process', resources: Resourc
   if (variant === 'ours-process') {
     const pool = processPool(resources, workers);
     const chunksize = pythonDefaultChunksize(n, workers);
-    return async (items) => {
-      const results: unknown[] = [];
-      for await (const value of pool.map(tasks.identity, items, { chunksize })) results.push(value);
-      expectAll(results, items);
-    };
+    return async (items) => expectAll(await pool.map(tasks.identity, items, { chunksize }).toArray(), items);
   }
   const Pool = await multiprocessingPool();
   if (Pool === undefined) throw new Error('@concurrent/multiprocessing exports no Pool yet');
@@ -80,6 +76,9 @@ async function startOurs(variant: 'ours-mp' | 'ours-process', resources: Resourc
   return async (items) => expectAll(await pool.map(tasks.identity, items), items);
 }
 
+/** Unmeasured map passes before the timed one (the JIT of parent and workers warms up). */
+const WARMUP_PASSES = 10;
+
 async function oursProbe(variant: 'ours-mp' | 'ours-process', params: Params): Promise<Measurement> {
   const n = numberParam(params, 'n');
   const workers = numberParam(params, 'workers');
@@ -90,9 +89,10 @@ async function oursProbe(variant: 'ours-mp' | 'ours-process', params: Params): P
     await pass([0]);
     const startupMs = performance.now() - started;
     const warmStart = performance.now();
-    await pass(items);
+    for (let i = 0; i < WARMUP_PASSES; i++) await pass(items);
     const warmupMs = performance.now() - warmStart;
-    forceGc();
+    // No forced GC here, unlike the other cases: before a pass this short (a few ms) a full
+    // collection shrinks the heap, and regrowing it cost Node ~0.1 µs an item (measured).
     const start = performance.now();
     await pass(items);
     const totalMs = performance.now() - start;
@@ -104,7 +104,7 @@ async function pythonProbe(params: Params): Promise<Measurement> {
   const n = numberParam(params, 'n');
   const workers = numberParam(params, 'workers');
   const timings = await withResources(PROBE_DEADLINE_MS, (resources) =>
-    runPython(resources, { workload: 'map', n, warmup: n, workers, chunksize: null, pool: 'multiprocessing' }),
+    runPython(resources, { workload: 'map', n, warmup: WARMUP_PASSES * n, workers, chunksize: null, pool: 'multiprocessing' }),
   );
   return { n, ...timings, usPerItem: (timings.totalMs * 1000) / n };
 }
@@ -172,8 +172,11 @@ async function run(context: CaseContext): Promise<CaseResult> {
       `Pool.map: ${count(n)} integers through map(identity, items) on ${workersLabel(WORKERS)} with the default ` +
         `chunksize (Python: ceil(n / (4 × processes)) = ${count(chunksize)}; ProcessPoolExecutor.map is given that ` +
         `chunksize explicitly, its own default being 1), every result collected. Fresh child per variant and round ` +
-        `(${roundsText(warmupRounds, rounds)}, order rotated); in each, start-up and one unmeasured map pass first, then ` +
-        `a forced GC. Median µs/item (min–max over rounds); ratios paired per round.`,
+        `(${roundsText(warmupRounds, rounds)}, order rotated); in each, start-up and ${WARMUP_PASSES} unmeasured map passes ` +
+        `first (Node's JIT needs a few: the second map of a fresh process costs ~0.8 µs/item, the fifth ~0.2; Python ` +
+        `warms up on one map of ${WARMUP_PASSES}× the items), then the timed map, with no forced GC before it (on a pass ` +
+        `this short, a full collection right before costs Node more than it saves). Median µs/item (min–max over ` +
+        `rounds); ratios paired per round.`,
     ],
   };
 }
