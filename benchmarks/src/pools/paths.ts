@@ -14,5 +14,8 @@ export function fixture(name: string): string {
 /** Our executors' tasks, as the library's users write them. */
 export const tasks = moduleTasks<typeof import('./tasks.js')>(new URL('./tasks.js', import.meta.url));
 
+/** The payload task that moves its result back (it imports the library). */
+export const moveTasks = moduleTasks<typeof import('./move-tasks.js')>(new URL('./move-tasks.js', import.meta.url));
+
 /** The tiny task as a self-contained function, shipped by source (one function object, so cached). */
 export const identityFn = (x: number): number => x;

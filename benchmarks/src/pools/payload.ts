@@ -8,7 +8,7 @@ import { median } from '../harness/stats.js';
 import type { Case, CaseContext, CaseResult, Measurement, Params, Row } from '../harness/types.js';
 import { millis } from './format.js';
 import { processPool, threadPool } from './ours.js';
-import { tasks } from './paths.js';
+import { moveTasks, tasks } from './paths.js';
 import { RawPool } from './raw.js';
 import { type Resources, withResources } from '../harness/resources.js';
 import { roundsText, runRounds } from './rounds.js';
@@ -54,7 +54,7 @@ function start(variant: Variant, resources: Resources, workers: number): RoundTr
     }
     case 'ours-thread': {
       const pool = threadPool(resources, workers);
-      return (array) => pool.submitWith({ transfer: [array.buffer] }, tasks.moveArray, array);
+      return (array) => pool.submitWith({ transfer: [array.buffer] }, moveTasks.moveArray, array);
     }
     case 'raw-thread': {
       const pool = RawPool.threads(resources, workers);

@@ -1,7 +1,7 @@
 // The tasks our executors run in the pools suite. Workers import this module by URL (through
-// TaskRefs, see paths.ts), so it imports only the library, which the worker has loaded
-// already. The peers run the same functions from benchmarks/fixtures/.
-import { transferResult } from '@concurrent/futures';
+// TaskRefs, see paths.ts), so it imports nothing: a worker loads this file and no more (the
+// task that needs the library is in move-tasks.ts). The peers run the same functions from
+// benchmarks/fixtures/.
 
 /** The tiny task: its cost is all dispatch. */
 export function identity(x: number): number {
@@ -16,9 +16,4 @@ export function fib(n: number): number {
 /** The payload task: returns the array it was given (so it crosses twice). */
 export function echoArray(array: Float64Array): Float64Array {
   return array;
-}
-
-/** The same, with the result moved back instead of copied (worker threads). */
-export function moveArray(array: Float64Array): Float64Array {
-  return transferResult(array);
 }

@@ -16,16 +16,22 @@ if (send === undefined) {
   process.exit(1);
 }
 
-watchParent();
-
 const mode = process.env.CONCURRENT_FUTURES_SERIALIZATION === 'json' ? 'json' : 'advanced';
 const runner = new Runner((message) => {
   // After a disconnect there is no one to tell; process.send would only emit an error.
   if (process.connected) send(message);
 }, mode);
 
+let watching = false;
 process.on('message', (message: unknown) => {
-  if (isToWorker(message)) runner.handle(message);
+  if (!isToWorker(message)) return;
+  // The parent watch starts with the first user code (an initializer or a job), before it
+  // runs: started at boot, its thread would compete with this child's start-up for the cores.
+  if (!watching && (message.type === 'run' || (message.type === 'init' && message.initializer !== null))) {
+    watching = true;
+    watchParent();
+  }
+  runner.handle(message);
 });
 
 // The pool closes the channel to stop an idle child; a dead parent closes it too.

@@ -191,9 +191,11 @@ export class Runner {
         if (this.#pending.length === 0) this.#pendingSince = now;
         this.#pending.push(jobResult(job.id, items, timed ? now - started : undefined));
         // Outcomes wait for the end of the turn so that many small jobs share one message,
-        // but not for long: the pool refills this worker when its answers arrive, so a long
-        // run of held-back answers would leave the worker idle once its queue ran out.
-        if (now - this.#pendingSince >= MAX_HOLD_MS) this.flush();
+        // but not for long: the pool refills this worker when its answers arrive, so answers
+        // held back would leave the worker idle once its queue ran out. The next queued job
+        // runs before the end of the turn, so a job that itself took long (and whose
+        // successor likely will too) sends its answer at once.
+        if (now - this.#pendingSince >= MAX_HOLD_MS || now - started >= MAX_HOLD_MS) this.flush();
         else this.#scheduleFlush();
       }
     } finally {
