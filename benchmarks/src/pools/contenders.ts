@@ -5,7 +5,7 @@ import { ThreadPoolExecutor } from '@concurrent/futures';
 import pLimit from 'p-limit';
 import { processPool, threadPool } from './ours.js';
 import { identityFn, tasks } from './paths.js';
-import { type PeerName, startPeer } from './peers.js';
+import { isProcessPeer, PEER_LABEL, type PeerName, startPeer } from './peers.js';
 import { RawPool } from './raw.js';
 import type { Resources } from '../harness/resources.js';
 
@@ -40,14 +40,14 @@ async function allOf(items: readonly number[], run: (item: number) => PromiseLik
   }
 }
 
-function peer(name: PeerName, label: string, family: Family): ContenderSpec {
+function peer(name: PeerName): ContenderSpec {
   return {
-    label,
-    family,
+    label: PEER_LABEL[name],
+    family: isProcessPeer(name) ? 'process' : 'thread',
     role: 'peer',
     start(resources, workers) {
       const pool = startPeer(name, resources, workers);
-      return { runAll: (items) => allOf(items, (item) => pool.run(item)) };
+      return { runAll: (items) => allOf(items, (item) => pool.call('identity', item)) };
     },
   };
 }
@@ -147,13 +147,13 @@ export const CONTENDERS = {
       return { runAll: (items) => allOf(items, (item) => limit(identityNow, item)) };
     },
   },
-  piscina: peer('piscina', 'piscina', 'thread'),
-  'tinypool-thread': peer('tinypool-thread', 'tinypool (worker_threads)', 'thread'),
-  'workerpool-thread': peer('workerpool-thread', 'workerpool (thread)', 'thread'),
-  'poolifier-thread': peer('poolifier-thread', 'poolifier FixedThreadPool', 'thread'),
-  'tinypool-process': peer('tinypool-process', 'tinypool (child_process)', 'process'),
-  'workerpool-process': peer('workerpool-process', 'workerpool (process)', 'process'),
-  'poolifier-cluster': peer('poolifier-cluster', 'poolifier FixedClusterPool', 'process'),
+  piscina: peer('piscina'),
+  'tinypool-thread': peer('tinypool-thread'),
+  'workerpool-thread': peer('workerpool-thread'),
+  'poolifier-thread': peer('poolifier-thread'),
+  'tinypool-process': peer('tinypool-process'),
+  'workerpool-process': peer('workerpool-process'),
+  'poolifier-cluster': peer('poolifier-cluster'),
 } as const satisfies Record<string, ContenderSpec>;
 
 export type ContenderName = keyof typeof CONTENDERS;
