@@ -1,7 +1,9 @@
 // Case 4: a big payload. A 10 MiB Float64Array is sent to a worker and the task returns it:
 // ProcessPoolExecutor against raw fork with 'advanced' serialization (both copy it twice), and
 // WorkerThreadPoolExecutor with submitWith({ transfer: [array.buffer] }) against raw
-// worker_threads transferring it both ways (the zero-copy floor).
+// worker_threads transferring it both ways (the zero-copy floor). The peers run the same
+// round trip: the process ones copy (structured clone: 'advanced' serialization), the thread
+// ones transfer the array in and back as far as their API allows (see TRANSFERS).
 import { mebibytes, times, verdict } from '../harness/format.js';
 import { forceGc, numberParam } from '../harness/probe-kit.js';
 import { median } from '../harness/stats.js';
@@ -10,6 +12,7 @@ import { millis } from './format.js';
 import { processPool, threadPool } from './ours.js';
 import { moveTasks, tasks } from './paths.js';
 import { RawPool } from './raw.js';
+import { isProcessPeer, PEER_LABEL, PEER_NAMES, type PeerName, startPeer } from './peers.js';
 import { type Resources, withResources } from '../harness/resources.js';
 import { roundsText, runRounds } from './rounds.js';
 import { PROBE_DEADLINE_MS, roundCounts, WORKERS } from './settings.js';
@@ -26,8 +29,47 @@ const THREAD_TARGET_MS = 1;
 const WARMUP_TRIPS = 8;
 const MEASURED_ROUNDS = 5;
 
-type Variant = 'ours-process' | 'raw-fork' | 'ours-thread' | 'raw-thread';
-const VARIANTS: readonly Variant[] = ['ours-process', 'raw-fork', 'ours-thread', 'raw-thread'];
+type Base = 'ours-process' | 'raw-fork' | 'ours-thread' | 'raw-thread';
+type Variant = Base | PeerName;
+const VARIANTS: readonly Variant[] = ['ours-process', 'raw-fork', 'ours-thread', 'raw-thread', ...PEER_NAMES];
+
+const LABEL: Readonly<Record<Variant, string>> = {
+  'ours-process': 'ProcessPoolExecutor',
+  'raw-fork': 'raw fork, advanced serialization',
+  'ours-thread': 'WorkerThreadPoolExecutor + transfer',
+  'raw-thread': 'raw worker_threads, transfer both ways',
+  ...PEER_LABEL,
+};
+
+type Family = 'process' | 'thread';
+const FLOOR: Readonly<Record<Family, Base>> = { process: 'raw-fork', thread: 'raw-thread' };
+const OURS: Readonly<Record<Family, Base>> = { process: 'ours-process', thread: 'ours-thread' };
+
+function family(variant: Variant): Family {
+  switch (variant) {
+    case 'ours-process':
+    case 'raw-fork':
+      return 'process';
+    case 'ours-thread':
+    case 'raw-thread':
+      return 'thread';
+    default:
+      return isProcessPeer(variant) ? 'process' : 'thread';
+  }
+}
+
+/**
+ * What each peer can do with the array, from its API (and checked in its code): the thread
+ * peers take a transfer list in; moving the result back needs the worker to say so.
+ */
+const TRANSFERS =
+  'piscina: transferList in, Piscina.move() back (both ways); tinypool worker_threads: transferList in, ' +
+  'Tinypool.move() back (both ways); workerpool thread: exec(…, { transfer }) in, workerpool.Transfer back (both ' +
+  "ways); poolifier FixedThreadPool: execute(…, transferList) in, but its ThreadWorker posts the result without " +
+  'a transfer list, so the array is copied back. Process peers copy both ways, started with ' +
+  "serialization 'advanced' (tinypool serialization, workerpool forkOpts, poolifier cluster settings): their default " +
+  "'json' turns a Float64Array into a plain object with one key per element; none of them transfers (tinypool's " +
+  "move() and workerpool's Transfer are ignored or unusable over a process channel).";
 
 /** The payload: a Float64Array on a plain (transferable) ArrayBuffer. */
 type Payload = Float64Array<ArrayBuffer>;
@@ -59,6 +101,11 @@ function start(variant: Variant, resources: Resources, workers: number): RoundTr
     case 'raw-thread': {
       const pool = RawPool.threads(resources, workers);
       return (array) => pool.roundTrip(array, [array.buffer]);
+    }
+    default: {
+      const pool = startPeer(variant, resources, workers, { advancedSerialization: true });
+      if (isProcessPeer(variant)) return (array) => pool.call('echoArray', array);
+      return (array) => pool.call('echoArray', array, [array.buffer]);
     }
   }
 }
@@ -111,9 +158,27 @@ async function run(context: CaseContext): Promise<CaseResult> {
   const processRatio = samples.paired('ours-process', 'raw-fork', 'medianMs');
   const threadMs = ms('ours-thread');
   const size = mebibytes(bytes).replace('.00 ', ' ');
+  const head = `${size} Float64Array round trip`;
+  /** One row per variant: ms (min–max over rounds), and its paired ratios to the raw floor and to ours. */
+  const listingRow = (variant: Variant): Row => {
+    const cell = `${millis(ms(variant))} (${samples.spread(variant, 'medianMs')})`;
+    const floor = FLOOR[family(variant)];
+    const ours = OURS[family(variant)];
+    const ratios: string[] = [];
+    if (variant !== floor) ratios.push(`${times(samples.paired(variant, floor, 'medianMs'))} floor`);
+    if (variant !== floor && variant !== ours) ratios.push(`${times(samples.paired(variant, ours, 'medianMs'))} ours`);
+    return {
+      what: `  ${LABEL[variant]}`,
+      ours: variant === ours ? cell : '',
+      baseline: variant === ours ? '' : cell,
+      ratio: variant === floor ? '(floor)' : ratios.join(', '),
+      target: '',
+      verdict: 'info',
+    };
+  };
   const rows: Row[] = [
     {
-      what: `${size} Float64Array round trip: ProcessPoolExecutor`,
+      what: `${head}: ProcessPoolExecutor`,
       ours: millis(ms('ours-process')),
       baseline: `${millis(ms('raw-fork'))} (raw fork, advanced)`,
       ratio: times(processRatio),
@@ -121,24 +186,38 @@ async function run(context: CaseContext): Promise<CaseResult> {
       verdict: verdict(processRatio <= PROCESS_TARGET),
     },
     {
-      what: `${size} Float64Array round trip: WorkerThreadPoolExecutor + transfer`,
+      what: `${head}: WorkerThreadPoolExecutor + transfer`,
       ours: millis(threadMs),
       baseline: `${millis(ms('raw-thread'))} (raw thread, transfer both ways)`,
       ratio: times(samples.paired('ours-thread', 'raw-thread', 'medianMs')),
       target: `< ${millis(THREAD_TARGET_MS)}`,
       verdict: verdict(threadMs < THREAD_TARGET_MS),
     },
+    {
+      what: `${head}, all (median, min–max over rounds; ratios paired per round: to the raw floor, to ours):`,
+      ours: '',
+      baseline: '',
+      ratio: '',
+      target: '',
+      verdict: 'info',
+    },
+    ...(['process', 'thread'] as const).flatMap((f) => VARIANTS.filter((v) => family(v) === f).map(listingRow)),
   ];
+  const summary: Record<string, number> = {
+    oursProcessMs: ms('ours-process'),
+    rawForkMs: ms('raw-fork'),
+    processOverRawFork: processRatio,
+    oursThreadMs: threadMs,
+    rawThreadMs: ms('raw-thread'),
+  };
+  for (const variant of PEER_NAMES) {
+    summary[`${variant}.ms`] = ms(variant);
+    summary[`${variant}.overOurs`] = samples.paired(variant, OURS[family(variant)], 'medianMs');
+  }
   const spreads = VARIANTS.map((v) => `${v} ${samples.spread(v, 'medianMs')}`).join(', ');
   return {
     rows,
-    summary: {
-      oursProcessMs: ms('ours-process'),
-      rawForkMs: ms('raw-fork'),
-      processOverRawFork: processRatio,
-      oursThreadMs: threadMs,
-      rawThreadMs: ms('raw-thread'),
-    },
+    summary,
     raw: { bytes, trips, warmupTrips: WARMUP_TRIPS, workers: WORKERS, warmupRounds, rounds, samples: samples.all },
     notes: [
       `Payload: a ${size} Float64Array sent to a worker, which returns it; each child does ${WARMUP_TRIPS} unmeasured ` +
@@ -149,6 +228,8 @@ async function run(context: CaseContext): Promise<CaseResult> {
         `WorkerThreadPoolExecutor transfers it in (submitWith transfer) and back (the task returns transferResult(array)); ` +
         `the raw thread floor transfers both ways. ` +
         `Per-round ms: ${spreads}.`,
+      `Peers: fixed pools of ${WORKERS}, the same round trip through an echoArray task in their worker files ` +
+        `(benchmarks/fixtures/). What each can transfer: ${TRANSFERS}`,
     ],
   };
 }
