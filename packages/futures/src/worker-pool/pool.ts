@@ -16,7 +16,9 @@
  * - Parallelism before pipelining: a job goes to an idle worker or a new one (up to
  *   maxWorkers) before any busy worker is handed a job ahead of time.
  * - A worker never holds more jobs than `1 + prefetch`, nor more than its remaining
- *   `maxTasksPerChild` budget, so recycling never strands work.
+ *   `maxTasksPerChild` budget, so recycling never strands work. `prefetch` is fixed or sized
+ *   by the jobs' run time (prefetch.ts, decision 0007); a busy worker is topped up only once
+ *   half its room is free, so jobs travel several to a message.
  * - Run clocks (timeout, abort grace) tick only for the head job of a ready worker: time
  *   spent queued, prefetched or waiting for the initializer is never counted.
  * - A worker that dies before it is ready ran none of its jobs: they go back to the queue
