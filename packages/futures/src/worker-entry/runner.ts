@@ -82,7 +82,8 @@ interface KnownTask {
 
 /**
  * The worker side of a pool: runs jobs one after another, in the order they arrived, and
- * sends their outcomes back, coalescing the outcomes of one event-loop turn into one message.
+ * sends their outcomes back, coalescing the outcomes of one event-loop turn into one message
+ * (held at most MAX_HOLD_MS; a job that itself ran that long answers at once).
  */
 export class Runner {
   readonly #send: Send;
@@ -273,8 +274,8 @@ export class Runner {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    // setImmediate, not a microtask: the outcomes of every job that finishes in this turn
-    // (a run message of sync jobs finishes entirely in one turn) leave in one message.
+    // setImmediate, not a microtask: the outcomes of every short job that finishes in this
+    // turn (a run message of sync jobs finishes entirely in one turn) leave in one message.
     setImmediate(() => {
       this.#flushScheduled = false;
       this.flush();

@@ -17,7 +17,7 @@ export interface PoolJob {
   readonly id: number;
   /** The task's id in this pool's task table (see TaskDefinition). */
   readonly taskId: number;
-  /** A submit's future; for a map chunk, one future whose value is the items' outcomes. */
+  /** A submit's future; for a map chunk, one future whose value is a ChunkResult. */
   readonly future: Future<unknown>;
   readonly args: readonly unknown[] | undefined;
   /** Set for a map chunk: its items, one call each. */
