@@ -165,6 +165,22 @@ describe.each(executorKinds)('$name', (kind) => {
       expect(() => executor.submit(loose<() => unknown>(value))).toThrow(shown);
     });
 
+    it('.submit() - a burst of arguments that cannot be sent settles every future, and the rest still run', async () => {
+      // Issue 15: with 12 such arguments ahead of 18 good ones, the failed sends used to keep
+      // their places in the workers' allowance, and the 18 (and every later submit) hung.
+      const executor = make({ maxWorkers: 2 });
+      const bad = Array.from({ length: 12 }, () => executor.submit(tasks.echo, Symbol('unclonable')));
+      const good = Array.from({ length: 18 }, (_, i) => executor.submit(tasks.echo, i));
+      const outcomes = await Promise.allSettled(bad);
+      for (const outcome of outcomes) {
+        // In this thread a symbol is an ordinary value; elsewhere it cannot be cloned.
+        if (kind.parallel) expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(TypeError) });
+        else expect(outcome.status).toBe('fulfilled');
+      }
+      expect(await Promise.all(good)).toEqual(Array.from({ length: 18 }, (_, i) => i));
+      expect(await executor.submit(tasks.add, 2, 3)).toBe(5);
+    });
+
     it('.submit() - runs at most maxWorkers tasks; the next waits, pending', async () => {
       const executor = make({ maxWorkers: 2 });
       const gate = scratch.gate();

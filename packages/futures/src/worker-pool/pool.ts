@@ -209,6 +209,23 @@ export class WorkerPool {
 
   #dispatch(): void {
     if (this.#broken) return;
+    // A job that could not be sent failed at once, so the room it was planned into is free
+    // again: plan once more, or a burst of such jobs would leave every worker looking full
+    // with nothing in flight, and the queue stalled until some later submit.
+    while (this.#dispatchPass() && !this.#broken && this.queued > 0);
+    if (this.#broken) return;
+    for (const worker of this.#workers) {
+      if (worker.inflight.length > 0 || worker.retiring) continue;
+      // Idle: closing pools let it go; others start its idle clock (also for a worker whose
+      // jobs were all cancelled before they reached it, which would otherwise never idle out).
+      if (this.#closing) this.#retire(worker);
+      else this.#armIdle(worker);
+    }
+    this.#updateRefs();
+  }
+
+  /** One planning pass over the queue; true if a planned job could not be sent. */
+  #dispatchPass(): boolean {
     // Jobs are planned one at a time and sent per worker at the end, so a worker still gets
     // its share in one message. Each job goes to an idle worker, else to a new worker, else
     // (all busy, none more allowed) to the worker with the most room left: parallelism
@@ -239,7 +256,7 @@ export class WorkerPool {
           // Its init could not be sent: the break failed what workers and queue hold, but
           // not the jobs planned in this pass (already RUNNING); they fail the same way.
           for (const jobs of plan.values()) this.#failJobs(jobs, this.#brokenError);
-          return;
+          return false;
         }
       }
       if (target === undefined) {
@@ -257,15 +274,9 @@ export class WorkerPool {
       if (jobs === undefined) plan.set(target, this.#take(1));
       else jobs.push(...this.#take(1));
     }
-    for (const [worker, jobs] of plan) this.#sendTo(worker, jobs);
-    for (const worker of this.#workers) {
-      if (worker.inflight.length > 0 || worker.retiring) continue;
-      // Idle: closing pools let it go; others start its idle clock (also for a worker whose
-      // jobs were all cancelled before they reached it, which would otherwise never idle out).
-      if (this.#closing) this.#retire(worker);
-      else this.#armIdle(worker);
-    }
-    this.#updateRefs();
+    let unsent = false;
+    for (const [worker, jobs] of plan) if (!this.#sendTo(worker, jobs)) unsent = true;
+    return unsent;
   }
 
   /**
@@ -319,8 +330,10 @@ export class WorkerPool {
     return true;
   }
 
-  #sendTo(worker: PoolWorker, jobs: PoolJob[]): void {
-    if (jobs.length === 0) return;
+  /** Hands `jobs` to `worker`; false if some could not be sent (their futures have failed). */
+  #sendTo(worker: PoolWorker, jobs: PoolJob[]): boolean {
+    if (jobs.length === 0) return true;
+    let allSent = true;
     clearIdle(worker);
     const wire = jobs.map(toWire);
     const transfer = jobs.flatMap((job) => job.transfer ?? []);
@@ -342,12 +355,14 @@ export class WorkerPool {
             cause: error,
           });
           this.#fail(job, failure);
+          allSent = false;
         }
       }
     }
     // Whichever job went out first may now be the head (the first of the batch may be the
     // one that could not be sent).
     this.#armTimeout(worker);
+    return allSent;
   }
 
   /** The task definitions `worker` has not seen yet, for the jobs about to go to it. */
