@@ -18,7 +18,8 @@ import {
 } from '../src/index.js';
 import { CLOSURE_HINT } from '../src/internal/function-source.js';
 import { AUTO_PREFETCH_START, MAX_PREFETCH } from '../src/worker-pool/options.js';
-import { loose } from './fixtures/harness.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loose, settle } from './fixtures/harness.js';
 import { PoolTracker, PROCESS_TASKS_URL, ptasks, waitUntil } from './fixtures/process-harness.js';
 
 const tracker = new PoolTracker();
@@ -444,13 +445,34 @@ describe('ProcessPoolExecutor', () => {
       await Promise.all(Array.from({ length: 20 }, (_, i) => pool.submit(ptasks.add, i, 0)));
       const gate = scratch.gate();
       const mark = scratch.mark();
+      // Submitted together: the blocker has not yet outlasted the timed tasks (see the next test).
       const blocker = pool.submit(ptasks.markThenWait, mark, gate.path);
-      await scratch.waitFor(mark);
       const rest = Array.from({ length: 10 }, (_, i) => pool.submit(ptasks.add, i, 1));
+      await scratch.waitFor(mark);
       await waitUntil(() => rest.every((f) => f.running()), 'the 10 tasks handed over');
       expect(pool.stats).toMatchObject({ queued: 0, running: 11 });
       gate.open();
       expect(await Promise.all([blocker, ...rest])).toEqual(['opened', ...Array.from({ length: 10 }, (_, i) => i + 1)]);
+    });
+
+    it("prefetch 'auto' - a worker whose task outlasts the recent ones is handed nothing more: later tasks stay queued, cancellable", async () => {
+      const scratch = await tracker.scratch();
+      const { pool } = tracker.make({ maxWorkers: 1 });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => pool.submit(ptasks.add, i, 0)));
+      const gate = scratch.gate();
+      const mark = scratch.mark();
+      const blocker = pool.submit(ptasks.markThenWait, mark, gate.path);
+      await scratch.waitFor(mark);
+      // The blocker waits for the gate, so by now it has run far longer than the 2 ms floor
+      // past which a running task counts as overdue (reclaim.ts); no race with its end.
+      await sleep(50);
+      const rest = Array.from({ length: 3 }, (_, i) => pool.submit(ptasks.add, i, 1));
+      await settle();
+      expect(rest.map((f) => f.running())).toEqual([false, false, false]);
+      expect(pool.stats).toMatchObject({ queued: 3, running: 1 });
+      expect(rest[2]?.cancel()).toBe(true);
+      gate.open();
+      expect(await Promise.all([blocker, rest[0], rest[1]])).toEqual(['opened', 1, 2]);
     });
 
     it("prefetch 'auto' - after tasks that take milliseconds, a busy worker holds one task ahead", async () => {
@@ -461,8 +483,8 @@ describe('ProcessPoolExecutor', () => {
       const gate = scratch.gate();
       const mark = scratch.mark();
       const blocker = pool.submit(ptasks.markThenWait, mark, gate.path);
-      await scratch.waitFor(mark);
       const rest = [1, 2, 3].map((i) => pool.submit(ptasks.add, i, 0));
+      await scratch.waitFor(mark);
       await waitUntil(() => rest[0]?.running() === true, 'one task handed over');
       expect(rest.map((f) => f.running())).toEqual([true, false, false]);
       expect(pool.stats).toMatchObject({ queued: 2, running: 2 });
@@ -579,17 +601,17 @@ describe('ProcessPoolExecutor', () => {
     it('stats - counts workers, queued, running, completed and failed', async () => {
       const scratch = await tracker.scratch();
       const { pool } = tracker.make({ maxWorkers: 1, prefetch: 0 });
-      expect(pool.stats).toEqual({ workers: 0, queued: 0, running: 0, completed: 0, failed: 0 });
+      expect(pool.stats).toEqual({ workers: 0, queued: 0, running: 0, completed: 0, failed: 0, reclaimed: 0 });
       const gate = scratch.gate();
       const mark = scratch.mark();
       const first = pool.submit(ptasks.markThenWait, mark, gate.path);
       const second = pool.submit(ptasks.add, 1, 1);
       const third = pool.submit(ptasks.throwValue, 'no');
       await scratch.waitFor(mark);
-      expect(pool.stats).toEqual({ workers: 1, queued: 2, running: 1, completed: 0, failed: 0 });
+      expect(pool.stats).toEqual({ workers: 1, queued: 2, running: 1, completed: 0, failed: 0, reclaimed: 0 });
       gate.open();
       await Promise.allSettled([first.result(), second.result(), third.result()]);
-      expect(pool.stats).toEqual({ workers: 1, queued: 0, running: 0, completed: 2, failed: 1 });
+      expect(pool.stats).toEqual({ workers: 1, queued: 0, running: 0, completed: 2, failed: 1, reclaimed: 0 });
       await pool.shutdown();
       expect(pool.stats.workers).toBe(0);
     });

@@ -620,17 +620,17 @@ describe('WorkerThreadPoolExecutor', () => {
   describe('stats', () => {
     it('stats - counts workers, queued, running, completed and failed tasks', async () => {
       const executor = pool({ maxWorkers: 1, prefetch: 0 });
-      expect(executor.stats).toEqual({ workers: 0, queued: 0, running: 0, completed: 0, failed: 0 });
+      expect(executor.stats).toEqual({ workers: 0, queued: 0, running: 0, completed: 0, failed: 0, reclaimed: 0 });
       const gate = scratch.gate();
       const mark = scratch.mark();
       const blocker = executor.submit(tasks.markThenWait, mark, gate.path, 'blocker');
       const queued = [executor.submit(tasks.add, 1, 1), executor.submit(tasks.fail, 'Error')];
       await scratch.waitFor(mark);
-      expect(executor.stats).toEqual({ workers: 1, queued: 2, running: 1, completed: 0, failed: 0 });
+      expect(executor.stats).toEqual({ workers: 1, queued: 2, running: 1, completed: 0, failed: 0, reclaimed: 0 });
       gate.open();
       const outcomes = await Promise.all([blocker, ...queued].map(outcome));
       expect(outcomes.map((o) => o.ok)).toEqual([true, true, false]);
-      expect(executor.stats).toEqual({ workers: 1, queued: 0, running: 0, completed: 2, failed: 1 });
+      expect(executor.stats).toEqual({ workers: 1, queued: 0, running: 0, completed: 2, failed: 1, reclaimed: 0 });
       await executor.shutdown();
       expect(executor.stats).toMatchObject({ workers: 0, completed: 2, failed: 1 });
     });

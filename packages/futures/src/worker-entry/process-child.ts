@@ -3,10 +3,11 @@
  *
  * The child lives exactly as long as its IPC channel: when the pool closes the channel, or
  * the parent dies (even by SIGKILL, which closes the channel), the child exits; a child busy
- * in a task is stopped by its parent watch (parent-watch.ts). Output goes to the parent's
- * stdout/stderr.
+ * in a task is stopped by its agent thread (child-agent.ts), which also gives back jobs the
+ * parent takes back before they start. Output goes to the parent's stdout/stderr.
  */
-import { watchParent } from './parent-watch.js';
+import { startAgent } from './child-agent.js';
+import { claimBuffer, Claims } from './claims.js';
 import { isToWorker } from './protocol.js';
 import { Runner } from './runner.js';
 
@@ -17,19 +18,26 @@ if (send === undefined) {
 }
 
 const mode = process.env.CONCURRENT_FUTURES_SERIALIZATION === 'json' ? 'json' : 'advanced';
-const runner = new Runner((message) => {
-  // After a disconnect there is no one to tell; process.send would only emit an error.
-  if (process.connected) send(message);
-}, mode);
+// The runner claims every job from the first one on, so that the agent, once it serves the
+// parent, never gives back a job that already ran.
+const claims = claimBuffer();
+const runner = new Runner(
+  (message) => {
+    // After a disconnect there is no one to tell; process.send would only emit an error.
+    if (process.connected) send(message);
+  },
+  mode,
+  new Claims(claims),
+);
 
 let watching = false;
 process.on('message', (message: unknown) => {
   if (!isToWorker(message)) return;
-  // The parent watch starts with the first user code (an initializer or a job), before it
-  // runs: started at boot, its thread would compete with this child's start-up for the cores.
+  // The agent starts with the first user code (an initializer or a job), before it runs:
+  // started at boot, its thread would compete with this child's start-up for the cores.
   if (!watching && (message.type === 'run' || (message.type === 'init' && message.initializer !== null))) {
     watching = true;
-    watchParent();
+    startAgent(claims);
   }
   runner.handle(message);
 });

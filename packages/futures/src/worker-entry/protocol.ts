@@ -6,7 +6,8 @@
  *  ─────────────                                   ──────
  *  init { initializer?, initargs }   ────────────▶  runs the initializer once
  *                                    ◀────────────  ready | initError { error }
- *  run { tasks, jobs: [{ id, task, args | items }] } ─▶ runs jobs one after another, in order
+ *  run { tasks, jobs: [{ id, task, args | items }] } ─▶ runs jobs one after another, in order,
+ *                                                    each once it won its claim (claims.ts)
  *  abort { id }                      ────────────▶  aborts that job's AbortSignal
  *                                    ◀────────────  results { results: [{ id, values, errors?, ms }] }
  *  (channel closes)                  ────────────▶  exits
@@ -65,7 +66,13 @@ export interface JobResult {
 }
 
 export type ToWorker =
-  | { readonly type: 'init'; readonly initializer: TaskSpec | null; readonly initargs: readonly unknown[] }
+  | {
+      readonly type: 'init';
+      readonly initializer: TaskSpec | null;
+      readonly initargs: readonly unknown[];
+      /** A worker thread's claims buffer, shared with the pool (claims.ts); a child makes its own. */
+      readonly claims?: SharedArrayBuffer;
+    }
   | { readonly type: 'run'; readonly tasks: readonly TaskDefinition[]; readonly jobs: readonly Job[] }
   | { readonly type: 'abort'; readonly id: number };
 

@@ -6,6 +6,7 @@ import { setCurrentTask, TaskContext } from '../task-context.js';
 import { CancelledError } from '../errors.js';
 import { serializeError } from '../internal/remote-error.js';
 import { addClosureHint, compileFunction } from '../internal/function-source.js';
+import type { Claims } from './claims.js';
 import type { FromWorker, ItemError, Job, JobResult, TaskSpec, ToWorker } from './protocol.js';
 
 type Callable = (...args: unknown[]) => unknown;
@@ -88,7 +89,10 @@ interface KnownTask {
 export class Runner {
   readonly #send: Send;
   readonly #checkSendable: (value: unknown) => void;
-  readonly #queue: Job[] = [];
+  readonly #queue: { readonly job: Job; readonly seq: number }[] = [];
+  /** Jobs received so far: the next one's seq, counted as the pool counts what it sent. */
+  #received = 0;
+  readonly #claims: Claims | undefined;
   #running = false;
   /** The job running now (one at a time), so an abort can reach it. */
   #current: { readonly id: number; readonly context: TaskContext } | undefined;
@@ -104,9 +108,12 @@ export class Runner {
    * @param send - posts a message to the pool.
    * @param mode - how messages are serialized, to find a result that cannot be sent before
    *   it breaks the whole message.
+   * @param claims - where each job is claimed before it starts, so that the pool can take
+   *   back the ones still waiting (absent: the pool never does).
    */
-  constructor(send: Send, mode: 'advanced' | 'json') {
+  constructor(send: Send, mode: 'advanced' | 'json', claims?: Claims) {
     this.#send = send;
+    this.#claims = claims;
     this.#checkSendable = mode === 'json' ? (value) => void JSON.stringify(value) : (value) => void serialize(value);
   }
 
@@ -117,7 +124,7 @@ export class Runner {
         break;
       case 'run':
         for (const { id, spec } of message.tasks) this.#tasks.set(id, { spec, fn: undefined });
-        for (const job of message.jobs) this.#queue.push(job);
+        for (const job of message.jobs) this.#queue.push({ job, seq: this.#received++ });
         if (!this.#running) void this.#drain();
         break;
       case 'abort':
@@ -145,9 +152,10 @@ export class Runner {
     }
     // Handed over but not started (prefetch): it never runs. Its answer keeps the pool's
     // record of what this worker holds exact; the pool has failed its future already.
-    const index = this.#queue.findIndex((job) => job.id === id);
-    if (index === -1) return;
-    const [job] = this.#queue.splice(index, 1) as [Job];
+    const index = this.#queue.findIndex((queued) => queued.job.id === id);
+    const [queued] = index === -1 ? [] : this.#queue.splice(index, 1);
+    if (queued === undefined) return;
+    const { job } = queued;
     this.#pending.push(jobResult(id, allFailed(job, serializeError(new CancelledError('the task was aborted before it started')))));
     this.#scheduleFlush();
   }
@@ -171,7 +179,10 @@ export class Runner {
     this.#running = true;
     try {
       if (!(await this.#initialized)) return;
-      for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        const { job, seq } = next;
+        // Taken back by the pool (it runs elsewhere): no answer, the pool forgot it here.
+        if (this.#claims !== undefined && !this.#claims.start(seq)) continue;
         const context = new TaskContext();
         this.#current = { id: job.id, context };
         setCurrentTask(context);

@@ -9,6 +9,7 @@
  * parent instead of inside tinypool (see thread-handle.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
+import { Claims } from './claims.js';
 import { isToWorker } from './protocol.js';
 import { Runner } from './runner.js';
 
@@ -42,7 +43,9 @@ export default function handle(envelope: Envelope): null {
   }
   if (port === undefined) throw new TypeError('@concurrent/futures: init without a channel port');
   if (runner !== undefined) throw new TypeError('@concurrent/futures: a second init in one worker thread');
-  const started = new Runner((reply, transfer) => port.postMessage(reply, transfer), 'advanced');
+  // The pool shares the claims buffer with this thread directly, and takes back jobs itself.
+  const claims = message.claims === undefined ? undefined : new Claims(message.claims);
+  const started = new Runner((reply, transfer) => port.postMessage(reply, transfer), 'advanced', claims);
   runner = started;
   started.handle(message);
   // Jobs posted before this thread had its port waited in the channel; they arrive now,

@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { TransferListItem } from 'node:worker_threads';
+import { RECLAIM_FD_ENV } from '../worker-entry/child-agent.js';
 import { isFromWorker, type FromWorker, type ToWorker } from '../worker-entry/protocol.js';
 
 /** The pool's view of one worker, whatever it runs on. */
@@ -14,6 +16,12 @@ export interface WorkerHandle {
   close(): void;
   /** Whether this worker keeps the parent's event loop alive. */
   setRef(ref: boolean): void;
+  /**
+   * Takes back jobs this worker was handed but has not started, by seq (claims.ts): calls
+   * `done` with the seqs it gave back, now or later; the others ran or will run there.
+   * Returns false, and never calls `done`, if this worker cannot give jobs back (yet).
+   */
+  reclaim(seqs: readonly number[], done: (revoked: readonly number[]) => void): boolean;
 }
 
 /** What a handle reports back to its pool. */
@@ -25,6 +33,8 @@ export interface HandleEvents {
    * no job) and which job was running (the first one without an answer).
    */
   exit(exitCode: number | null, signal: NodeJS.Signals | null): void;
+  /** The worker can now give back jobs it has not started (see WorkerHandle.reclaim). */
+  reclaimable(): void;
 }
 
 /** Options for starting a child process worker. */
@@ -35,20 +45,29 @@ export interface ProcessSpawnOptions {
   readonly execArgv: readonly string[];
 }
 
+/** The child's fd of its reclaim pipe: the one after the IPC channel in `stdio`. */
+const RECLAIM_FD = 4;
+
 /** A worker that is a child process made by `child_process.fork`. */
 export class ProcessHandle implements WorkerHandle {
   readonly #child: ChildProcess;
   readonly pid: number | undefined;
   #exited = false;
+  /** The reclaim pipe to the child's agent thread (child-agent.ts), once the agent said ready. */
+  #reclaimPipe: Socket | undefined;
+  readonly #reclaims = new Map<number, (revoked: readonly number[]) => void>();
+  #nextReclaim = 0;
 
   constructor(options: ProcessSpawnOptions, events: HandleEvents) {
     this.#child = fork(options.entry, [], {
       serialization: options.serialization,
-      env: { ...options.env, CONCURRENT_FUTURES_SERIALIZATION: options.serialization },
+      env: { ...options.env, CONCURRENT_FUTURES_SERIALIZATION: options.serialization, [RECLAIM_FD_ENV]: String(RECLAIM_FD) },
       execArgv: [...options.execArgv],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
     });
     this.pid = this.#child.pid;
+    const pipe = this.#child.stdio[RECLAIM_FD] as Socket | null | undefined;
+    const pipeClosed = pipe == null ? Promise.resolve() : this.#listen(pipe, events);
     this.#child.on('message', (message: unknown) => {
       if (isFromWorker(message)) events.message(message);
     });
@@ -63,8 +82,53 @@ export class ProcessHandle implements WorkerHandle {
     this.#child.on('exit', (code, signal) => {
       if (this.#exited) return;
       this.#exited = true;
-      events.exit(code, signal);
+      // An answer the agent wrote just before the child died may still be in the pipe: the
+      // pool must learn which jobs came back before it decides which one the death was.
+      if (this.#reclaims.size === 0) events.exit(code, signal);
+      else void pipeClosed.then(() => events.exit(code, signal));
     });
+  }
+
+  /** Reads the agent's answers; resolves once the pipe is closed (the child is gone). */
+  #listen(pipe: Socket, events: HandleEvents): Promise<void> {
+    // The pipe never keeps the parent alive: the child and its IPC channel decide that.
+    pipe.unref();
+    pipe.on('error', () => {});
+    pipe.setEncoding('latin1');
+    let partial = '';
+    pipe.on('data', (chunk: string) => {
+      partial += chunk;
+      for (let end = partial.indexOf('\n'); end !== -1; end = partial.indexOf('\n')) {
+        const [head = '', ...seqs] = partial.slice(0, end).split(' ');
+        partial = partial.slice(end + 1);
+        if (head === 'ready') {
+          this.#reclaimPipe = pipe;
+          events.reclaimable();
+          continue;
+        }
+        const done = this.#reclaims.get(Number(head));
+        this.#reclaims.delete(Number(head));
+        done?.(seqs.map(Number));
+      }
+    });
+    return new Promise((resolve) => {
+      pipe.on('close', () => {
+        this.#reclaimPipe = undefined;
+        // Requests the child can no longer answer: it gave nothing back.
+        for (const done of this.#reclaims.values()) done([]);
+        this.#reclaims.clear();
+        resolve();
+      });
+    });
+  }
+
+  reclaim(seqs: readonly number[], done: (revoked: readonly number[]) => void): boolean {
+    const pipe = this.#reclaimPipe;
+    if (pipe === undefined || this.#exited || seqs.length === 0) return false;
+    const request = this.#nextReclaim++;
+    this.#reclaims.set(request, done);
+    pipe.write(`${[request, ...seqs].join(' ')}\n`);
+    return true;
   }
 
   send(message: ToWorker): void {

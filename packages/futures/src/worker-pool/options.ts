@@ -49,6 +49,11 @@ export interface PoolStats {
   readonly running: number;
   readonly completed: number;
   readonly failed: number;
+  /**
+   * Tasks taken back from a busy worker that had been handed them ahead of time and had not
+   * started them, to run on a free one (decision 0009).
+   */
+  readonly reclaimed: number;
 }
 
 export interface CheckedPoolOptions {

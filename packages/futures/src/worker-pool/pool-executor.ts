@@ -54,7 +54,8 @@ export abstract class PoolExecutor extends Executor {
 
   /**
    * Counts of workers and tasks, for dashboards and tests. A map chunk is one task in
-   * `queued` and `running`, and its items count one by one in `completed` and `failed`.
+   * `queued`, `running` and `reclaimed`, and its items count one by one in `completed` and
+   * `failed`.
    */
   get stats(): PoolStats {
     return {
@@ -63,6 +64,7 @@ export abstract class PoolExecutor extends Executor {
       running: this.#pool.running,
       completed: this.#pool.completed,
       failed: this.#pool.failed,
+      reclaimed: this.#pool.reclaimed,
     };
   }
 

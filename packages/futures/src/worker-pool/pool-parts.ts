@@ -26,6 +26,10 @@ export interface PoolJob {
   readonly timeout: number | undefined;
   /** Set once the job was handed to a worker (its future is RUNNING from then on). */
   sent: boolean;
+  /** Its number among the jobs sent to its worker, for claims (claims.ts); -1 before. */
+  seq: number;
+  /** Set while the pool asks its worker to give it back. */
+  reclaiming: boolean;
   /** Set once it was aborted or timed out: its future has failed, its worker was told. */
   stopped: boolean;
   /** The run timeout, then (once stopped) the abort grace: only while it is a head job. */
@@ -48,6 +52,10 @@ export interface PoolWorker {
   readonly knownTasks: Set<number>;
   /** Whether the handle keeps the parent alive now (set only when it changes). */
   ref: boolean | undefined;
+  /** Jobs sent to it so far: the next job's seq. */
+  sent: number;
+  /** When its head job started running, as far as the pool can tell (performance.now()). */
+  headSince: number;
 }
 
 export function toWire(job: PoolJob): Job {

@@ -41,6 +41,7 @@ import type { FromWorker, JobResult, TaskDefinition, TaskSpec, ToWorker } from '
 import type { HandleEvents, WorkerHandle } from './handle.js';
 import { clearIdle, clearTimer, info, type PoolJob, type PoolWorker, timeoutError, toWire } from './pool-parts.js';
 import { Prefetch } from './prefetch.js';
+import { chooseReclaim, isOverdue } from './reclaim.js';
 import { TaskTable } from './task-table.js';
 
 /** How long a running task may ignore its abort before its worker is stopped. */
@@ -92,6 +93,8 @@ export class WorkerPool {
   readonly #prefetch: Prefetch;
   completed = 0;
   failed = 0;
+  /** Jobs taken back from busy workers to run elsewhere (decision 0009). */
+  reclaimed = 0;
 
   constructor(options: PoolOptions, hooks: PoolHooks) {
     this.#options = options;
@@ -133,6 +136,8 @@ export class WorkerPool {
       transfer,
       timeout: timeout ?? this.#options.taskTimeout,
       sent: false,
+      seq: -1,
+      reclaiming: false,
       stopped: false,
       timer: undefined,
     };
@@ -212,7 +217,9 @@ export class WorkerPool {
     // A job that could not be sent failed at once, so the room it was planned into is free
     // again: plan once more, or a burst of such jobs would leave every worker looking full
     // with nothing in flight, and the queue stalled until some later submit.
-    while (this.#dispatchPass() && !this.#broken && this.queued > 0);
+    this.#plan();
+    // Nothing left to hand out, but maybe a worker free: take back what waits elsewhere.
+    if (this.queued === 0 && this.#reclaim()) this.#plan();
     if (this.#broken) return;
     for (const worker of this.#workers) {
       if (worker.inflight.length > 0 || worker.retiring) continue;
@@ -222,6 +229,75 @@ export class WorkerPool {
       else this.#armIdle(worker);
     }
     this.#updateRefs();
+  }
+
+  #plan(): void {
+    while (this.#dispatchPass() && !this.#broken && this.queued > 0);
+  }
+
+  /**
+   * Takes back jobs that busy workers hold but have not started, for workers that are free
+   * (reclaim.ts): a task never waits behind another worker's long job while one is idle.
+   * Returns true if jobs came back at once (worker threads) and can be planned now; the
+   * answers of child processes arrive later, and dispatch again.
+   */
+  #reclaim(): boolean {
+    if (this.#broken) return false;
+    const now = performance.now();
+    const expectedMs = this.#prefetch.expectedMs;
+    let starting = false;
+    let thieves = 0;
+    for (const worker of this.#workers) {
+      if (worker.retiring || worker.killedFor !== undefined) continue;
+      if (!worker.ready) starting = true;
+      else if (worker.inflight.length === 0 && worker.budget > 0) thieves++;
+    }
+    if (thieves === 0) {
+      // No worker free, but room for one: start it (it takes jobs back once ready), as a
+      // crashed or recycled worker's replacement would be started for queued work.
+      const room = !this.#closing && !starting && this.#liveWorkers() < this.#options.maxWorkers;
+      if (room && chooseReclaim(this.#workers, now, expectedMs) !== undefined) this.#spawn();
+      return false;
+    }
+    let returned = false;
+    for (let i = 0; i < thieves; i++) {
+      const choice = chooseReclaim(this.#workers, now, expectedMs);
+      if (choice === undefined) break;
+      const { victim, jobs } = choice;
+      for (const job of jobs) job.reclaiming = true;
+      const asked = victim.handle.reclaim(
+        jobs.map((job) => job.seq),
+        (revoked) => {
+          if (this.#takeBack(victim, jobs, revoked)) returned = true;
+        },
+      );
+      if (!asked) for (const job of jobs) job.reclaiming = false;
+      if (!asked) break;
+    }
+    return returned;
+  }
+
+  /** A worker gave back `revoked` of the `jobs` asked for: they wait in the queue again. */
+  #takeBack(victim: PoolWorker, jobs: readonly PoolJob[], revoked: readonly number[]): boolean {
+    const back = new Set(revoked);
+    const returned: PoolJob[] = [];
+    for (const job of jobs) {
+      job.reclaiming = false;
+      const index = victim.inflight.indexOf(job);
+      // Answered or requeued meanwhile (the worker died): nothing to take back.
+      if (!back.has(job.seq) || index === -1) continue;
+      victim.inflight.splice(index, 1);
+      // It may have become the head, with its clock running, while the answer travelled.
+      clearTimer(job);
+      if (index === 0) victim.headSince = performance.now();
+      returned.push(job);
+    }
+    if (returned.length === 0 || this.#broken) return false;
+    this.reclaimed += returned.length;
+    this.#armTimeout(victim);
+    this.#requeueFront(returned);
+    this.#scheduleDispatch();
+    return true;
   }
 
   /** One planning pass over the queue; true if a planned job could not be sent. */
@@ -237,9 +313,13 @@ export class WorkerPool {
     // workers, bound the throughput of small tasks (a write costs about as much as a task).
     const prefetch = this.#prefetch.depth;
     const lowWater = Math.floor((1 + prefetch) / 2);
+    const now = performance.now();
+    const expectedMs = this.#prefetch.expectedMs;
     const room = (worker: PoolWorker): number => {
       const planned = plan.get(worker)?.length ?? 0;
       if (planned === 0 && worker.inflight.length > lowWater) return 0;
+      // Its running job outlasts the others: what it got now would wait with it.
+      if (planned === 0 && isOverdue(worker, now, expectedMs)) return 0;
       return this.#capacity(worker, prefetch) - planned;
     };
     while (this.#dropDeadHead() > 0) {
@@ -376,6 +456,8 @@ export class WorkerPool {
 
   #handOver(worker: PoolWorker, job: PoolJob): void {
     job.sent = true;
+    job.seq = worker.sent++;
+    if (worker.inflight.length === 0) worker.headSince = performance.now();
     worker.inflight.push(job);
   }
 
@@ -386,6 +468,7 @@ export class WorkerPool {
     const handle = this.#hooks.spawn({
       message: (message) => this.#onMessage(worker, message),
       exit: (exitCode, signal) => this.#onExit(worker, exitCode, signal),
+      reclaimable: () => this.#scheduleDispatch(),
     });
     worker = {
       id,
@@ -398,6 +481,8 @@ export class WorkerPool {
       killedFor: undefined,
       knownTasks: new Set(),
       ref: undefined,
+      sent: 0,
+      headSince: 0,
     };
     this.#workers.add(worker);
     const init: ToWorker = { type: 'init', initializer: this.#options.initializer, initargs: this.#options.initargs };
@@ -414,9 +499,12 @@ export class WorkerPool {
     switch (message.type) {
       case 'ready':
         worker.ready = true;
+        worker.headSince = performance.now();
         this.#startupFailures = 0;
         // The initializer is done: the head job starts now, and so does its clock.
         this.#armTimeout(worker);
+        // A worker that is ready with nothing to do may take jobs back from a busy one.
+        if (worker.inflight.length === 0) this.#scheduleDispatch();
         return;
       case 'initError':
         this.#break(
@@ -438,6 +526,7 @@ export class WorkerPool {
     if (index === -1) return;
     const [job] = worker.inflight.splice(index, 1) as [PoolJob];
     clearTimer(job);
+    if (index === 0) worker.headSince = performance.now();
     if (result.ms !== undefined) {
       this.#prefetch.record(result.ms);
     }

@@ -26,6 +26,11 @@ export class Prefetch {
     this.#runMs = Number.isNaN(this.#runMs) ? ms : this.#runMs + RUN_TIME_SMOOTHING * (ms - this.#runMs);
   }
 
+  /** The recent jobs' average run time in the workers, ms; NaN before the first. */
+  get expectedMs(): number {
+    return this.#runMs;
+  }
+
   /** Jobs a busy worker may hold ahead of the one it runs, now. */
   get depth(): number {
     if (this.#fixed !== undefined) return this.#fixed;

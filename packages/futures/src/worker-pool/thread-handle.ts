@@ -1,5 +1,6 @@
 import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import Tinypool from 'tinypool';
+import { claimBuffer, Claims } from '../worker-entry/claims.js';
 import { isFromWorker, type ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
 
@@ -49,6 +50,9 @@ export class ThreadHandle implements WorkerHandle {
   #remotePort: MessagePort | undefined;
   readonly threadId: number | undefined;
   #exited = false;
+  /** Shared with the thread's runner: the pool takes jobs back here, synchronously. */
+  readonly #claimBuffer = claimBuffer();
+  readonly #claims = new Claims(this.#claimBuffer);
 
   constructor(options: ThreadSpawnOptions, events: HandleEvents) {
     const env: Record<string, string> = {};
@@ -104,8 +108,9 @@ export class ThreadHandle implements WorkerHandle {
       this.#remotePort = undefined;
       // Inside tinypool's run() a value that cannot be cloned becomes a rejection; the pool
       // needs a synchronous failure (initargs that cannot be sent break the pool).
-      structuredClone(message);
-      this.#tinypool.run({ message, port }, { transferList: [port] }).catch(() => {
+      const init: ToWorker = { ...message, claims: this.#claimBuffer };
+      structuredClone(init);
+      this.#tinypool.run({ message: init, port }, { transferList: [port] }).catch(() => {
         // A thread that died or was destroyed: its 'exit' listener reports it to the pool.
       });
       return;
@@ -126,5 +131,11 @@ export class ThreadHandle implements WorkerHandle {
   setRef(ref: boolean): void {
     if (ref) this.#port.ref();
     else this.#port.unref();
+  }
+
+  reclaim(seqs: readonly number[], done: (revoked: readonly number[]) => void): boolean {
+    if (this.#exited) return false;
+    done(seqs.filter((seq) => this.#claims.revoke(seq)));
+    return true;
   }
 }
