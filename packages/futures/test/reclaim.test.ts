@@ -153,7 +153,7 @@ describe.each(kinds)('$name', ({ make }) => {
         }),
         async ({ prefetch, maxWorkers, tasks }) => {
           const executor = pool({ maxWorkers, prefetch, onWorkerExit: 'replace' });
-          const futures: Future<number>[] = tasks.map((ms, i) => (ms < 0 ? executor.submit(btasks.exitWith, 9) : executor.submit(btasks.hold, ms, i)));
+          const futures: Future<unknown>[] = tasks.map((ms, i) => (ms < 0 ? executor.submit(btasks.exitWith, 9) : executor.submit(btasks.hold, ms, i)));
           const outcomes = await within(Promise.allSettled(futures), 'every future of the program');
           outcomes.forEach((outcome, i) => {
             if ((tasks[i] as number) >= 0) expect(outcome).toEqual({ status: 'fulfilled', value: i });

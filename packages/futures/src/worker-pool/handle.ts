@@ -47,6 +47,8 @@ export interface ProcessSpawnOptions {
 
 /** The child's fd of its reclaim pipe: the one after the IPC channel in `stdio`. */
 const RECLAIM_FD = 4;
+/** How long a dead child's last reclaim answer is waited for, if its pipe stays open. */
+const EXIT_ANSWER_GRACE_MS = 100;
 
 /** A worker that is a child process made by `child_process.fork`. */
 export class ProcessHandle implements WorkerHandle {
@@ -83,10 +85,26 @@ export class ProcessHandle implements WorkerHandle {
       if (this.#exited) return;
       this.#exited = true;
       // An answer the agent wrote just before the child died may still be in the pipe: the
-      // pool must learn which jobs came back before it decides which one the death was.
-      if (this.#reclaims.size === 0) events.exit(code, signal);
-      else void pipeClosed.then(() => events.exit(code, signal));
+      // pool must learn which jobs came back before it decides which one the death was. The
+      // pipe closes once read to its end, unless something the child started inherited its
+      // end: then the wait is bounded (the answer, if any, was read by then).
+      if (this.#reclaims.size === 0) {
+        events.exit(code, signal);
+        return;
+      }
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, EXIT_ANSWER_GRACE_MS));
+      void Promise.race([pipeClosed, grace]).then(() => {
+        this.#unanswered();
+        events.exit(code, signal);
+      });
     });
+  }
+
+  /** Requests the child can no longer answer: it gave nothing back. */
+  #unanswered(): void {
+    const pending = [...this.#reclaims.values()];
+    this.#reclaims.clear();
+    for (const done of pending) done([]);
   }
 
   /** Reads the agent's answers; resolves once the pipe is closed (the child is gone). */
@@ -114,9 +132,7 @@ export class ProcessHandle implements WorkerHandle {
     return new Promise((resolve) => {
       pipe.on('close', () => {
         this.#reclaimPipe = undefined;
-        // Requests the child can no longer answer: it gave nothing back.
-        for (const done of this.#reclaims.values()) done([]);
-        this.#reclaims.clear();
+        this.#unanswered();
         resolve();
       });
     });

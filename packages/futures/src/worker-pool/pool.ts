@@ -5,14 +5,19 @@
  *
  * ```
  *  submit ─▶ queue (cancellable) ─▶ dispatch ─▶ worker.inflight[] (RUNNING) ─▶ results ─▶ futures
- *                     ▲                              │ worker dies
- *                     └──── jobs not yet started ◀───┘ (the head job fails, or the pool breaks)
+ *                     ▲                              │ worker dies, or a free worker
+ *                     └──── jobs not yet started ◀───┘ takes them back (reclaim.ts)
  * ```
  *
  * Invariants:
  * - A job leaves the queue only to be sent; then its future is RUNNING and uncancellable.
  * - A worker runs its jobs one after another in the order sent, so the head of its inflight
- *   list is the one running; the rest were handed over ahead of time (prefetch).
+ *   list is the one running; the rest were handed over ahead of time (prefetch). Each job is
+ *   claimed before it starts (claims.ts), so the pool can take back the ones still waiting
+ *   and run them exactly once elsewhere (decision 0009).
+ * - A task that has not started never waits while a worker is free: with the queue empty, an
+ *   idle worker takes back jobs waiting behind a busy worker's running job, and a worker
+ *   whose running job is overdue is handed nothing more ahead of time.
  * - Parallelism before pipelining: a job goes to an idle worker or a new one (up to
  *   maxWorkers) before any busy worker is handed a job ahead of time.
  * - A worker never holds more jobs than `1 + prefetch`, nor more than its remaining
