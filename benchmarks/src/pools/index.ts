@@ -1,5 +1,7 @@
 import type { Suite } from '../harness/types.js';
 import { cpu } from './cpu.js';
+import { cpuTail } from './cpu-tail.js';
+import { headOfLine } from './head-of-line.js';
 import { map } from './map.js';
 import { payload } from './payload.js';
 import { poolMap } from './pool-map.js';
@@ -12,10 +14,11 @@ import { tiny } from './tiny.js';
  * fork / worker_threads / event-loop floors, the peers (piscina, tinypool, workerpool,
  * poolifier, p-limit) and Python (ProcessPoolExecutor, ThreadPoolExecutor,
  * multiprocessing.Pool); map with chunksize; CPU speedup; a big payload; start-up; and
- * multiprocessing's Pool.map against Python's.
+ * multiprocessing's Pool.map against Python's; issue 9's short tasks beside a long one (taken
+ * back from a busy worker) and the tail of a CPU-bound run against the raw floors.
  */
 export const pools: Suite = {
   name: 'pools',
   title: 'Pools: our executors against raw IPC, the peers and Python',
-  cases: [tiny, map, cpu, payload, startup, poolMap],
+  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail],
 };

@@ -1,12 +1,15 @@
 // Our two executors, started the way every probe of this suite starts them: 2 workers, the
 // library's defaults otherwise, registered so that they are shut down when the probe ends
 // (their workers killed if it failed).
-import { type Executor, ProcessPoolExecutor, WorkerThreadPoolExecutor } from '@concurrent/futures';
+import { type Executor, ProcessPoolExecutor, type WorkerPoolOptions, WorkerThreadPoolExecutor } from '@concurrent/futures';
 import type { Resources } from '../harness/resources.js';
 
+/** The options a case may set on top of the defaults (the head-of-line case varies these). */
+export type OursOptions = Pick<WorkerPoolOptions, 'prefetch' | 'onWorkerExit'>;
+
 /** A ProcessPoolExecutor of `maxWorkers` children. */
-export function processPool(resources: Resources, maxWorkers: number): ProcessPoolExecutor {
-  const pool = new ProcessPoolExecutor({ maxWorkers });
+export function processPool(resources: Resources, maxWorkers: number, options: OursOptions = {}): ProcessPoolExecutor {
+  const pool = new ProcessPoolExecutor({ ...options, maxWorkers });
   return resources.add('ProcessPoolExecutor', pool, (hard) => (hard ? pool.killWorkers() : pool.shutdown()));
 }
 
@@ -20,8 +23,8 @@ export function processPool(resources: Resources, maxWorkers: number): ProcessPo
 const THREAD_EXEC_ARGV = process.execArgv.filter((flag) => flag !== '--expose-gc');
 
 /** A WorkerThreadPoolExecutor of `maxWorkers` threads. */
-export function threadPool(resources: Resources, maxWorkers: number): WorkerThreadPoolExecutor {
-  const pool = new WorkerThreadPoolExecutor({ maxWorkers, execArgv: THREAD_EXEC_ARGV });
+export function threadPool(resources: Resources, maxWorkers: number, options: OursOptions = {}): WorkerThreadPoolExecutor {
+  const pool = new WorkerThreadPoolExecutor({ ...options, maxWorkers, execArgv: THREAD_EXEC_ARGV });
   return resources.add('WorkerThreadPoolExecutor', pool, (hard) => (hard ? pool.terminateWorkers() : pool.shutdown()));
 }
 
@@ -36,6 +39,6 @@ export const OURS_LABEL: Readonly<Record<OursName, string>> = {
 };
 
 /** The executor `name` with `maxWorkers` workers, registered in `resources`. */
-export function startOurs(name: OursName, resources: Resources, maxWorkers: number): Executor {
-  return name === 'ours-process' ? processPool(resources, maxWorkers) : threadPool(resources, maxWorkers);
+export function startOurs(name: OursName, resources: Resources, maxWorkers: number, options: OursOptions = {}): Executor {
+  return name === 'ours-process' ? processPool(resources, maxWorkers, options) : threadPool(resources, maxWorkers, options);
 }

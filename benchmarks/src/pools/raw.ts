@@ -47,8 +47,8 @@ function forkEndpoint(script: string, lane: number, events: EndpointEvents): End
   };
 }
 
-function threadEndpoint(lane: number, events: EndpointEvents): Endpoint {
-  const worker = new Worker(fixture('raw-thread-echo.mjs'));
+function threadEndpoint(script: string, lane: number, events: EndpointEvents): Endpoint {
+  const worker = new Worker(fixture(script));
   let stopping = false;
   worker.once('exit', (code) => {
     if (!stopping) events.died(new Error(`raw worker thread ${lane} exited (code ${code})`));
@@ -98,9 +98,9 @@ export class RawPool {
     return resources.add('raw fork children', pool, (hard) => pool.#stop(hard));
   }
 
-  /** `count` `worker_threads` Workers, registered in `resources`. */
-  static threads(resources: Resources, count: number): RawPool {
-    const pool = new RawPool(count, threadEndpoint);
+  /** `count` `worker_threads` Workers running fixture `script`, registered in `resources`. */
+  static threads(resources: Resources, count: number, script = 'raw-thread-echo.mjs'): RawPool {
+    const pool = new RawPool(count, (lane, events) => threadEndpoint(script, lane, events));
     return resources.add('raw worker threads', pool, (hard) => pool.#stop(hard));
   }
 
