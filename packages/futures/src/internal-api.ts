@@ -12,3 +12,4 @@ export { addClosureHint } from './internal/function-source.js';
 export { resolveTask } from './worker-entry/runner.js';
 export type { TaskSpec } from './worker-entry/protocol.js';
 export { toTaskSpec } from './worker-pool/options.js';
+export { type Destination, enableReduction, REDUCE, type Reducible, type Reduction, reduceValue, reviveValue } from './reduction.js';

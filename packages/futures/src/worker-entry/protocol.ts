@@ -46,6 +46,8 @@ export interface Job {
   /** A chunk's items: each call is `fn(item)`, or `fn(...item)` with `spread` (starmap). */
   readonly items?: readonly unknown[];
   readonly spread?: boolean;
+  /** Set when `args` or `items` hold reduced objects to revive first (reduction.ts). */
+  readonly revive?: boolean;
 }
 
 /** A thrown value at an item's index, serialized (see remote-error.ts). */
@@ -70,6 +72,8 @@ export type ToWorker =
       readonly type: 'init';
       readonly initializer: TaskSpec | null;
       readonly initargs: readonly unknown[];
+      /** Set when `initargs` hold reduced objects to revive first (reduction.ts). */
+      readonly revive?: boolean;
       /** A worker thread's claims buffer, shared with the pool (claims.ts); a child makes its own. */
       readonly claims?: SharedArrayBuffer;
     }

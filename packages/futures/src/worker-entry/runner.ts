@@ -4,6 +4,7 @@ import { takeTransferList } from '../transfer.js';
 import { loadTaskRef } from '../tasks.js';
 import { setCurrentTask, TaskContext } from '../task-context.js';
 import { CancelledError } from '../errors.js';
+import { reviveValue } from '../reduction.js';
 import { serializeError } from '../internal/remote-error.js';
 import { addClosureHint, compileFunction } from '../internal/function-source.js';
 import type { Claims } from './claims.js';
@@ -120,7 +121,7 @@ export class Runner {
   handle(message: ToWorker): void {
     switch (message.type) {
       case 'init':
-        this.#initialized = this.#init(message.initializer, message.initargs);
+        this.#initialized = this.#init(message.initializer, message.initargs, message.revive === true);
         break;
       case 'run':
         for (const { id, spec } of message.tasks) this.#tasks.set(id, { spec, fn: undefined });
@@ -160,11 +161,12 @@ export class Runner {
     this.#scheduleFlush();
   }
 
-  async #init(initializer: TaskSpec | null, initargs: readonly unknown[]): Promise<boolean> {
+  async #init(initializer: TaskSpec | null, initargs: readonly unknown[], revive: boolean): Promise<boolean> {
     try {
       if (initializer !== null) {
         const fn = await resolveTask(initializer);
-        const value = fn(...initargs);
+        const args = revive ? ((await reviveValue(initargs)) as unknown[]) : initargs;
+        const value = fn(...args);
         if (isThenable(value)) await value;
       }
       this.#send({ type: 'ready' });
@@ -216,6 +218,14 @@ export class Runner {
   }
 
   #runJob(job: Job): Items | Promise<Items> {
+    if (job.revive === true) {
+      // Handles to shared objects (queues, pipe ends) become live objects first.
+      const { revive: _, ...rest } = job;
+      return reviveValue(job.items ?? job.args ?? []).then(
+        (revived) => this.#runJob(job.items === undefined ? { ...rest, args: revived as unknown[] } : { ...rest, items: revived as unknown[] }),
+        (error: unknown) => allFailed(job, serializeError(error)),
+      );
+    }
     const known = this.#tasks.get(job.task);
     if (known === undefined) return allFailed(job, serializeError(new Error(`@concurrent/futures: unknown task id ${job.task}`)));
     if (known.fn !== undefined) return this.#callAll(job, known.fn, known.spec);

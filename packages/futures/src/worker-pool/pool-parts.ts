@@ -24,6 +24,8 @@ export interface PoolJob {
   readonly batch: Batch | undefined;
   readonly transfer: readonly TransferListItem[] | undefined;
   readonly timeout: number | undefined;
+  /** Set when its arguments hold reduced objects (reduction.ts) to revive before the call. */
+  readonly revive: boolean;
   /** Set once the job was handed to a worker (its future is RUNNING from then on). */
   sent: boolean;
   /** Its number among the jobs sent to its worker, for claims (claims.ts); -1 before. */
@@ -60,8 +62,15 @@ export interface PoolWorker {
 
 export function toWire(job: PoolJob): Job {
   const { batch } = job;
-  if (batch === undefined) return { id: job.id, task: job.taskId, args: job.args ?? [] };
-  return batch.spread ? { id: job.id, task: job.taskId, items: batch.items, spread: true } : { id: job.id, task: job.taskId, items: batch.items };
+  const wire: { id: number; task: number; args?: readonly unknown[]; items?: readonly unknown[]; spread?: true; revive?: true } = {
+    id: job.id,
+    task: job.taskId,
+  };
+  if (batch === undefined) wire.args = job.args ?? [];
+  else wire.items = batch.items;
+  if (batch?.spread === true) wire.spread = true;
+  if (job.revive) wire.revive = true;
+  return wire;
 }
 
 export function clearTimer(job: PoolJob): void {

@@ -42,6 +42,7 @@ import type { Future } from '../future.js';
 import type { Batch, ChunkResult } from '../map.js';
 import { startTimer } from '../internal/timer.js';
 import { deserializeError } from '../internal/remote-error.js';
+import { reduceValue } from '../reduction.js';
 import type { FromWorker, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
 import { clearIdle, clearTimer, info, type PoolJob, type PoolWorker, timeoutError, toWire } from './pool-parts.js';
@@ -132,12 +133,28 @@ export class WorkerPool {
     transfer: readonly TransferListItem[] | undefined,
     timeout: number | undefined,
   ): void {
+    // Objects that must stay one object (queues, pipe ends) travel as handles: reduced here,
+    // once, and revived by the worker before the call (reduction.ts).
+    let reduced: { readonly value: unknown } | undefined;
+    try {
+      reduced = reduceValue(batch === undefined ? args : batch.items, this.#options.kind === 'thread' ? 'thread' : 'process');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.failed += batch?.items.length ?? 1;
+      future.setException(new TypeError(`an argument could not be sent to the ${this.#options.kind} worker: ${reason}`, { cause: error }));
+      return;
+    }
+    if (reduced !== undefined) {
+      if (batch === undefined) args = reduced.value as unknown[];
+      else batch = { ...batch, items: reduced.value as unknown[] };
+    }
     const job: PoolJob = {
       id: this.#nextJobId++,
       taskId: this.#tasks.id(task),
       future,
       args,
       batch,
+      revive: reduced !== undefined,
       transfer,
       timeout: timeout ?? this.#options.taskTimeout,
       sent: false,
@@ -490,8 +507,12 @@ export class WorkerPool {
       headSince: 0,
     };
     this.#workers.add(worker);
-    const init: ToWorker = { type: 'init', initializer: this.#options.initializer, initargs: this.#options.initargs };
     try {
+      const reduced = reduceValue(this.#options.initargs, this.#options.kind === 'thread' ? 'thread' : 'process');
+      const init: ToWorker =
+        reduced === undefined
+          ? { type: 'init', initializer: this.#options.initializer, initargs: this.#options.initargs }
+          : { type: 'init', initializer: this.#options.initializer, initargs: reduced.value as unknown[], revive: true };
       handle.send(init);
     } catch (error) {
       this.#break(this.#hooks.brokenError(`the ${this.#options.kind} pool's initargs could not be sent to a worker`, error));
