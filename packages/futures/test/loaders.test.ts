@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const LOADER = fileURLToPath(new URL('./fixtures/ts-loader.mjs', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./fixtures/ts-loader-run.mjs', import.meta.url));
+const TS_MAIN = fileURLToPath(new URL('./fixtures/strip-types-run.ts', import.meta.url));
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -39,6 +40,17 @@ describe('TypeScript loaders', () => {
       // The loader is what the workers inherited.
       expect(code).not.toBe(0);
       expect(stderr).toMatch(/math\.ts/);
+    }
+  });
+
+  it('node main.ts - a TypeScript program with .ts task modules runs on both pools where Node strips types, and is refused by Node 20', async () => {
+    const { code, stdout, stderr } = await run([TS_MAIN]);
+    if (stripsTypes) {
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toEqual({ process: [5, 'hello ts'], thread: [5, 'hello ts'] });
+    } else {
+      expect(code).not.toBe(0);
+      expect(stderr).toMatch(/ERR_UNKNOWN_FILE_EXTENSION/);
     }
   });
 });
