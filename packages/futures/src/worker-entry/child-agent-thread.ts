@@ -17,6 +17,7 @@ import { Socket } from 'node:net';
 import { workerData } from 'node:worker_threads';
 import type { AgentData } from './child-agent.js';
 import { Claims } from './claims.js';
+import { onLines } from './lines.js';
 
 const data = workerData as AgentData;
 
@@ -30,16 +31,9 @@ function serveReclaims(claims: Claims, fd: number): void {
   const pipe = new Socket({ fd, readable: true, writable: true });
   // The parent is gone or closed its end: nothing left to answer.
   pipe.on('error', () => {});
-  pipe.setEncoding('latin1');
-  let partial = '';
-  pipe.on('data', (chunk: string) => {
-    partial += chunk;
-    for (let end = partial.indexOf('\n'); end !== -1; end = partial.indexOf('\n')) {
-      const [request = '', ...seqs] = partial.slice(0, end).split(' ');
-      partial = partial.slice(end + 1);
-      const revoked = seqs.filter((seq) => claims.revoke(Number(seq)));
-      pipe.write(`${[request, ...revoked].join(' ')}\n`);
-    }
+  onLines(pipe, ([request = '', ...seqs]) => {
+    const revoked = seqs.filter((seq) => claims.revoke(Number(seq)));
+    pipe.write(`${[request, ...revoked].join(' ')}\n`);
   });
   pipe.write('ready\n');
 }

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { TransferListItem } from 'node:worker_threads';
 import { RECLAIM_FD_ENV } from '../worker-entry/child-agent.js';
+import { onLines } from '../worker-entry/lines.js';
 import { isFromWorker, type FromWorker, type ToWorker } from '../worker-entry/protocol.js';
 
 /** The pool's view of one worker, whatever it runs on. */
@@ -112,22 +113,15 @@ export class ProcessHandle implements WorkerHandle {
     // The pipe never keeps the parent alive: the child and its IPC channel decide that.
     pipe.unref();
     pipe.on('error', () => {});
-    pipe.setEncoding('latin1');
-    let partial = '';
-    pipe.on('data', (chunk: string) => {
-      partial += chunk;
-      for (let end = partial.indexOf('\n'); end !== -1; end = partial.indexOf('\n')) {
-        const [head = '', ...seqs] = partial.slice(0, end).split(' ');
-        partial = partial.slice(end + 1);
-        if (head === 'ready') {
-          this.#reclaimPipe = pipe;
-          events.reclaimable();
-          continue;
-        }
-        const done = this.#reclaims.get(Number(head));
-        this.#reclaims.delete(Number(head));
-        done?.(seqs.map(Number));
+    onLines(pipe, ([head = '', ...seqs]) => {
+      if (head === 'ready') {
+        this.#reclaimPipe = pipe;
+        events.reclaimable();
+        return;
       }
+      const done = this.#reclaims.get(Number(head));
+      this.#reclaims.delete(Number(head));
+      done?.(seqs.map(Number));
     });
     return new Promise((resolve) => {
       pipe.on('close', () => {
