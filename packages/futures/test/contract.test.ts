@@ -174,7 +174,7 @@ describe.each(executorKinds)('$name', (kind) => {
       const outcomes = await Promise.allSettled(bad);
       for (const outcome of outcomes) {
         // In this thread a symbol is an ordinary value; elsewhere it cannot be cloned.
-        if (kind.parallel) expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(TypeError) });
+        if (kind.parallel) expect(outcome.status === 'rejected' && outcome.reason instanceof TypeError).toBe(true);
         else expect(outcome.status).toBe('fulfilled');
       }
       expect(await Promise.all(good)).toEqual(Array.from({ length: 18 }, (_, i) => i));
