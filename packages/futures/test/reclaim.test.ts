@@ -169,3 +169,56 @@ describe.each(kinds)('$name', ({ make }) => {
     );
   });
 });
+
+describe('WorkerThreadPoolExecutor, transferred arguments', () => {
+  const made: WorkerThreadPoolExecutor[] = [];
+  let scratch: Scratch;
+  beforeEach(async () => {
+    scratch = await Scratch.create();
+  });
+  afterEach(async () => {
+    scratch.openAll();
+    await Promise.all(made.splice(0).map((executor) => within(executor.shutdown({ cancelFutures: true }), 'shutdown')));
+    await scratch.remove();
+  });
+  function pool(options: PoolOptions): WorkerThreadPoolExecutor {
+    const executor = new WorkerThreadPoolExecutor(options);
+    made.push(executor);
+    return executor;
+  }
+  function moved(): { array: Float64Array; transfer: ArrayBuffer[] } {
+    const array = new Float64Array([1, 2, 3]);
+    return { array, transfer: [array.buffer] };
+  }
+
+  it('a task whose buffers went to a worker that died before starting it fails with WorkerExitError, never hangs (issue 15)', async () => {
+    const executor = pool({ maxWorkers: 1, prefetch: 4 });
+    const crash = executor.submit(btasks.exitWith, 3);
+    const { array, transfer } = moved();
+    const behind = executor.submitWith({ transfer }, btasks.sum, array);
+    expect(await within(crash.exception(), 'the crash')).toBeInstanceOf(WorkerExitError);
+    const error = await within(behind.exception(), 'the task behind the crash');
+    expect(error).toBeInstanceOf(WorkerExitError);
+    expect((error as Error).message).toMatch(/transferred arguments were moved to that worker/);
+    const again = moved();
+    expect(await executor.submitWith({ transfer: again.transfer }, btasks.sum, again.array)).toBe(6);
+  });
+
+  it('a task whose buffers went to a busy worker is not taken back: it runs there, with its buffers', async () => {
+    const executor = pool({ maxWorkers: 2, prefetch: 4 });
+    const gate = scratch.gate();
+    const mark = scratch.mark();
+    const long = executor.submit(btasks.holdUntilGate, mark, gate.path, 'long');
+    const short = executor.submit(btasks.hold, 1, 'short');
+    const { array, transfer } = moved();
+    const behind = executor.submitWith({ transfer }, btasks.sum, array);
+    expect(await short).toBe('short');
+    await scratch.waitFor(mark);
+    expect(behind.done()).toBe(false);
+    gate.open();
+    expect(await within(behind, 'the task with transferred buffers')).toBe(6);
+    expect(await long).toBe('long');
+    expect(executor.stats.reclaimed).toBe(0);
+  });
+});
+

@@ -4,7 +4,7 @@
  * @module
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { TimeoutError } from '../errors.js';
+import { TimeoutError, WorkerExitError } from '../errors.js';
 import type { WorkerInfo } from '../executor.js';
 import type { Future } from '../future.js';
 import type { Timer } from '../internal/timer.js';
@@ -71,6 +71,22 @@ export function toWire(job: PoolJob): Job {
   if (batch?.spread === true) wire.spread = true;
   if (job.revive) wire.revive = true;
   return wire;
+}
+
+/** Whether the job moved buffers to its worker: then it can run only on that worker. */
+export function hasTransfers(job: PoolJob): boolean {
+  return job.transfer !== undefined && job.transfer.length > 0;
+}
+
+/** The error of a job that did not start on a worker that died with its transferred buffers. */
+export function transfersLost(death: WorkerExitError): WorkerExitError {
+  const { exitCode, signal, pid, threadId } = death;
+  return new WorkerExitError(`${death.message}; this task had not started, but its transferred arguments were moved to that worker and went with it`, {
+    exitCode,
+    signal,
+    ...(pid === undefined ? {} : { pid }),
+    ...(threadId === undefined ? {} : { threadId }),
+  });
 }
 
 export function clearTimer(job: PoolJob): void {

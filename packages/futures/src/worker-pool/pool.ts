@@ -45,7 +45,17 @@ import { deserializeError } from '../internal/remote-error.js';
 import { reduceValue } from '../reduction.js';
 import type { FromWorker, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
-import { clearIdle, clearTimer, info, type PoolJob, type PoolWorker, timeoutError, toWire } from './pool-parts.js';
+import {
+  clearIdle,
+  clearTimer,
+  hasTransfers,
+  info,
+  type PoolJob,
+  type PoolWorker,
+  timeoutError,
+  toWire,
+  transfersLost,
+} from './pool-parts.js';
 import { Prefetch } from './prefetch.js';
 import { chooseReclaim, isOverdue } from './reclaim.js';
 import { TaskTable } from './task-table.js';
@@ -155,7 +165,8 @@ export class WorkerPool {
       args,
       batch,
       revive: reduced !== undefined,
-      transfer,
+      // Only a thread takes buffers over; a child gets copies, and the job may go anywhere.
+      transfer: this.#options.kind === 'thread' ? transfer : undefined,
       timeout: timeout ?? this.#options.taskTimeout,
       sent: false,
       seq: -1,
@@ -688,17 +699,17 @@ export class WorkerPool {
       );
       if (killedFor !== undefined || worker.retiring) {
         // We stopped it: the job it was killed for already failed; the others go back.
-        this.#requeueFront(killedFor === head ? rest : jobs);
+        this.#requeueFront(killedFor === head ? rest : jobs, error);
       } else if (!worker.ready && this.#options.onWorkerExit === 'replace') {
         // It died starting (its initializer, its execArgv): none of its jobs ran, so none is
         // to blame. They wait for the next worker, unless this is a crash loop.
-        if (++this.#startupFailures < MAX_STARTUP_FAILURES) this.#requeueFront(jobs);
+        if (++this.#startupFailures < MAX_STARTUP_FAILURES) this.#requeueFront(jobs, error);
         else this.#break(this.#hooks.brokenError(`${this.#options.kind} workers keep dying while starting (${this.#startupFailures} in a row), the pool is not usable anymore`, error), jobs);
       } else if (this.#options.onWorkerExit === 'break') {
         this.#break(this.#hooks.brokenError(`A ${this.#options.kind} in the ${this.#options.kind} pool was terminated abruptly while the future was running or pending.`, error), jobs);
       } else {
         if (head !== undefined) this.#fail(head, error);
-        this.#requeueFront(rest);
+        this.#requeueFront(rest, error);
       }
     }
     if (this.#workers.size === 0 && this.#onAllExited !== undefined) {
@@ -708,9 +719,18 @@ export class WorkerPool {
     if (!this.#broken) this.#dispatch();
   }
 
-  #requeueFront(jobs: PoolJob[]): void {
-    if (jobs.length === 0) return;
-    this.#queue.splice(this.#queueHead, 0, ...jobs);
+  /**
+   * Puts jobs a dead worker had not started back at the head of the queue. A job whose
+   * arguments were transferred (`submitWith({ transfer })`) cannot go again: its buffers were
+   * moved to that worker and went with it, so it fails with the worker's `death`.
+   */
+  #requeueFront(jobs: PoolJob[], death?: WorkerExitError): void {
+    const again: PoolJob[] = [];
+    for (const job of jobs) {
+      if (!hasTransfers(job)) again.push(job);
+      else if (death !== undefined) this.#fail(job, transfersLost(death));
+    }
+    if (again.length > 0) this.#queue.splice(this.#queueHead, 0, ...again);
   }
 
   #break(error: BrokenExecutor, extra: PoolJob[] = [], signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): void {

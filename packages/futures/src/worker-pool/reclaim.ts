@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { PoolJob, PoolWorker } from './pool-parts.js';
+import { hasTransfers, type PoolJob, type PoolWorker } from './pool-parts.js';
 
 /** A running job is overdue once it ran this much longer than the recent jobs' average... */
 const OVERDUE_FACTOR = 4;
@@ -29,9 +29,12 @@ export function isOverdue(worker: PoolWorker, now: number, expectedMs: number): 
   return now - worker.headSince > limit;
 }
 
-/** Jobs `worker` holds behind the one it runs that may be asked back. */
+/**
+ * Jobs `worker` holds behind the one it runs that may be asked back: not those whose
+ * buffers were transferred to it, which can run nowhere else.
+ */
 function waiting(worker: PoolWorker): PoolJob[] {
-  return worker.inflight.slice(1).filter((job) => !job.stopped && !job.reclaiming);
+  return worker.inflight.slice(1).filter((job) => !job.stopped && !job.reclaiming && !hasTransfers(job));
 }
 
 /** What one idle worker should take back, and from whom; undefined if nothing. */
