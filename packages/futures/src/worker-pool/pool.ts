@@ -42,7 +42,7 @@ import type { Future } from '../future.js';
 import type { Batch, ChunkResult } from '../map.js';
 import { startTimer } from '../internal/timer.js';
 import { deserializeError } from '../internal/remote-error.js';
-import { reduceValue } from '../reduction.js';
+import { type Destination, reduceValue } from '../reduction.js';
 import type { FromWorker, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
 import {
@@ -118,6 +118,11 @@ export class WorkerPool {
     this.#prefetch = new Prefetch(options.prefetch);
   }
 
+  /** Where this pool's arguments go, for reduction. */
+  get #destination(): Destination {
+    return this.#options.kind === 'thread' ? 'thread' : 'process';
+  }
+
   /** Jobs waiting for a worker. */
   get queued(): number {
     return this.#queue.length - this.#queueHead;
@@ -147,7 +152,7 @@ export class WorkerPool {
     // once, and revived by the worker before the call (reduction.ts).
     let reduced: { readonly value: unknown } | undefined;
     try {
-      reduced = reduceValue(batch === undefined ? args : batch.items, this.#options.kind === 'thread' ? 'thread' : 'process');
+      reduced = reduceValue(batch === undefined ? args : batch.items, this.#destination);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.failed += batch?.items.length ?? 1;
@@ -247,9 +252,6 @@ export class WorkerPool {
 
   #dispatch(): void {
     if (this.#broken) return;
-    // A job that could not be sent failed at once, so the room it was planned into is free
-    // again: plan once more, or a burst of such jobs would leave every worker looking full
-    // with nothing in flight, and the queue stalled until some later submit.
     this.#plan();
     // Nothing left to hand out, but maybe a worker free: take back what waits elsewhere.
     if (this.queued === 0 && this.#reclaim()) this.#plan();
@@ -265,6 +267,9 @@ export class WorkerPool {
   }
 
   #plan(): void {
+    // A job that could not be sent failed at once, so the room it was planned into is free
+    // again: plan once more, or a burst of such jobs would leave every worker looking full
+    // with nothing in flight, and the queue stalled until some later submit.
     while (this.#dispatchPass() && !this.#broken && this.queued > 0);
   }
 
@@ -519,7 +524,7 @@ export class WorkerPool {
     };
     this.#workers.add(worker);
     try {
-      const reduced = reduceValue(this.#options.initargs, this.#options.kind === 'thread' ? 'thread' : 'process');
+      const reduced = reduceValue(this.#options.initargs, this.#destination);
       const init: ToWorker =
         reduced === undefined
           ? { type: 'init', initializer: this.#options.initializer, initargs: this.#options.initargs }
