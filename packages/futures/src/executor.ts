@@ -3,7 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { type BrokenExecutor, CancelledError, ExecutorShutdownError, TimeoutError } from './errors.js';
 import { addListener, Future, type FutureObserver, setObserver } from './future.js';
 import { startTimer } from './internal/timer.js';
-import { checkPositiveInteger, describe, normalizeTimeout } from './internal/validate.js';
+import { checkOptionKeys, checkPositiveInteger, describe, normalizeTimeout } from './internal/validate.js';
 import { type Batch, checkMapOptions, type Chunk, itemArgs, type MapIterable, type MapOptions, MapIterator } from './map.js';
 import { checkTask, isTaskRef, type Task } from './tasks.js';
 
@@ -82,13 +82,10 @@ export interface ScheduleOptions {
 export const BASE_OPTION_KEYS: readonly string[] = ['maxWorkers', 'initializer', 'initargs', 'name'];
 
 /** Internal: rejects unknown option keys, so a typo (`maxWorker`) is never silently ignored. */
-export function checkOptionKeys(options: object, allowed: readonly string[], owner: string): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new TypeError(`${owner}: unknown option \`${key}\`; known options are ${allowed.join(', ')}`);
-    }
-  }
-}
+export { checkOptionKeys };
+
+const SUBMIT_OPTION_KEYS: readonly string[] = ['signal', 'timeout', 'transfer'];
+const SHUTDOWN_OPTION_KEYS: readonly string[] = ['wait', 'cancelFutures'];
 
 /**
  * The interface of every executor. Mirrors `concurrent.futures.Executor`.
@@ -194,7 +191,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
    * own signal first); the thread pool can only fail its future at once, with
    * `CancelledError` (its code runs on, holding its slot, until it returns).
    *
-   * @throws as `submit`, and TypeError for bad options.
+   * @throws as `submit`, and TypeError for bad options (an unknown key is named, with the known ones).
    * @example
    * ```ts
    * const future = executor.submitWith({ signal: AbortSignal.timeout(1_000) }, crawl, url);
@@ -204,6 +201,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`submitWith() expects an options object first, got ${describe(options)}`);
     }
+    checkOptionKeys(options, SUBMIT_OPTION_KEYS, 'submitWith()');
     const { signal, transfer } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
@@ -246,7 +244,8 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
    * `toArray()` on the result collects every value at once (cheapest with `chunksize` on
    * worker and process pools).
    *
-   * @throws RangeError (at the call) for `chunksize` or `buffersize` below 1; as `submit`.
+   * @throws RangeError (at the call) for `chunksize` or `buffersize` below 1; TypeError for an
+   *   unknown option key (`chunk_size`) or a second iterable (use `starmap`); as `submit`.
    * @example
    * ```ts
    * for await (const size of executor.map(fileSize, paths, { buffersize: 16 })) total += size;
@@ -284,6 +283,8 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
    * @param options - `wait` (default `true`): resolve once running work has finished and the
    *   workers have exited; `cancelFutures` (default `false`): cancel every future not yet
    *   running. Queued work that is not cancelled still runs.
+   * @throws (rejects) TypeError for a non-boolean value or an unknown key
+   *   (`cancel_futures` is named with its camelCase spelling, `cancelFutures`).
    * @example
    * ```ts
    * await executor.shutdown({ cancelFutures: true });
@@ -293,6 +294,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`shutdown() expects an options object, got ${describe(options)}`);
     }
+    checkOptionKeys(options, SHUTDOWN_OPTION_KEYS, 'shutdown()');
     const { wait = true, cancelFutures = false } = options;
     if (typeof wait !== 'boolean') throw new TypeError(`Expected \`wait\` to be a boolean, got ${describe(wait)}`);
     if (typeof cancelFutures !== 'boolean') {
@@ -426,7 +428,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
     star: boolean,
   ): MapIterable<unknown> {
     checkTask(fn, star ? 'starmap()' : 'map()');
-    const checked = checkMapOptions(options);
+    const checked = checkMapOptions(options, star ? 'starmap()' : 'map()');
     const iterable = items as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null | undefined;
     if (
       iterable === null ||

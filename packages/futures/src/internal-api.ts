@@ -3,12 +3,15 @@
  * they ship tasks exactly as the executors do instead of keeping copies. How a task crosses
  * to another process: its wire form in the parent ({@link toTaskSpec}), its function again
  * where it runs ({@link resolveTask}), and the hint added to the errors of shipped sources.
+ * Also the option checks, so that every options object of every package rejects an unknown
+ * key with the same message.
  *
  * For those packages only: not part of the public API, and it may change in any release.
  *
  * @module
  */
 export { addClosureHint } from './internal/function-source.js';
+export { aliasedOption, checkOptionKeys, checkOptionsObject } from './internal/validate.js';
 export { resolveTask } from './worker-entry/runner.js';
 export type { TaskSpec } from './worker-entry/protocol.js';
 export { toTaskSpec } from './worker-pool/options.js';

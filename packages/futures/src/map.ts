@@ -1,7 +1,7 @@
 import { CancelledError, TimeoutError } from './errors.js';
 import { type Future, outcome } from './future.js';
 import { startTimer } from './internal/timer.js';
-import { checkPositiveInteger, describe, normalizeTimeout } from './internal/validate.js';
+import { checkOptionKeys, checkOptionsObject, checkPositiveInteger, describe, normalizeTimeout } from './internal/validate.js';
 import { whenDone } from './wait.js';
 
 /** Options of `Executor.map` and `Executor.starmap`. */
@@ -83,9 +83,13 @@ export interface CheckedMapOptions {
   buffersize: number | undefined;
 }
 
-export function checkMapOptions(options: MapOptions | undefined): CheckedMapOptions {
+const MAP_OPTION_KEYS: readonly string[] = ['timeout', 'chunksize', 'buffersize'];
+
+export function checkMapOptions(options: MapOptions | undefined, owner = 'map()'): CheckedMapOptions {
   if (options === undefined || options === null) return { deadline: undefined, chunksize: 1, buffersize: undefined };
-  if (typeof options !== 'object') throw new TypeError(`map() options must be an object, got ${describe(options)}`);
+  // Python's `ex.map(fn, xs, ys)` zips several iterables; here the third argument is options.
+  checkOptionsObject(options, owner, 'for a function of several arguments, pass argument arrays to starmap()');
+  checkOptionKeys(options, MAP_OPTION_KEYS, owner);
   const timeout = normalizeTimeout(options.timeout);
   return {
     deadline: timeout === undefined ? undefined : performance.now() + timeout,

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BrokenProcessPool } from './errors.js';
 import { BASE_OPTION_KEYS, checkOptionKeys, type ExecutorOptions } from './executor.js';
-import { describe } from './internal/validate.js';
+import { aliasedOption, describe } from './internal/validate.js';
 import { ProcessHandle } from './worker-pool/handle.js';
 import { checkPoolOptions, POOL_OPTION_KEYS, type WorkerPoolOptions } from './worker-pool/options.js';
 import { PoolExecutor } from './worker-pool/pool-executor.js';
@@ -11,11 +11,16 @@ import { PoolExecutor } from './worker-pool/pool-executor.js';
 export interface ProcessPoolExecutorOptions<I extends unknown[] = unknown[]> extends ExecutorOptions<I>, WorkerPoolOptions {
   /** Recycle a child after this many tasks (a map chunk counts as one). */
   maxTasksPerChild?: number | undefined;
+  /**
+   * The same option in `multiprocessing.Pool`'s spelling, accepted so that code moving between
+   * the two packages works; giving both spellings is a TypeError.
+   */
+  maxtasksperchild?: number | undefined;
   /** How arguments and results cross: `'advanced'` (structured clone, default) or `'json'`. */
   serialization?: 'advanced' | 'json' | undefined;
 }
 
-const PROCESS_OPTION_KEYS = [...BASE_OPTION_KEYS, ...POOL_OPTION_KEYS, 'maxTasksPerChild', 'serialization'];
+const PROCESS_OPTION_KEYS = [...BASE_OPTION_KEYS, ...POOL_OPTION_KEYS, 'maxTasksPerChild', 'maxtasksperchild', 'serialization'];
 
 let poolCounter = 0;
 
@@ -49,14 +54,18 @@ export class ProcessPoolExecutor extends PoolExecutor {
   /**
    * @param options - see {@link ProcessPoolExecutorOptions}; `maxWorkers` defaults to
    *   `availableParallelism()`.
-   * @throws TypeError / RangeError for bad options, echoing the value.
+   * @throws TypeError / RangeError for bad options, echoing the value; TypeError for an
+   *   unknown key (naming it and the known ones) and for both `maxTasksPerChild` and
+   *   `maxtasksperchild` at once.
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`ProcessPoolExecutor expects an options object, got ${describe(options)}`);
     }
     checkOptionKeys(options, PROCESS_OPTION_KEYS, 'ProcessPoolExecutor');
-    const checked = checkPoolOptions(options, { maxTasksKey: 'maxTasksPerChild', maxTasks: options.maxTasksPerChild });
+    const maxTasks = aliasedOption(options, 'maxTasksPerChild', 'maxtasksperchild', 'ProcessPoolExecutor');
+    const maxTasksKey = options.maxTasksPerChild === undefined && maxTasks !== undefined ? 'maxtasksperchild' : 'maxTasksPerChild';
+    const checked = checkPoolOptions(options, { maxTasksKey, maxTasks });
     const { serialization = 'advanced' } = options;
     if (serialization !== 'advanced' && serialization !== 'json') {
       throw new TypeError(`Expected \`serialization\` to be 'advanced' or 'json', got ${describe(serialization)}`);

@@ -1,7 +1,7 @@
 import { TimeoutError } from './errors.js';
 import { addListener, type Future, type Listener, outcome, removeListener } from './future.js';
 import { startTimer, type Timer } from './internal/timer.js';
-import { describe, normalizeTimeout } from './internal/validate.js';
+import { checkOptionKeys, checkOptionsObject, describe, normalizeTimeout } from './internal/validate.js';
 
 /** `wait` returns as soon as any future finishes or is cancelled. */
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
@@ -34,6 +34,8 @@ export interface AsCompletedOptions {
 }
 
 const RETURN_WHEN = new Set<unknown>([FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED]);
+const WAIT_OPTION_KEYS: readonly string[] = ['timeout', 'returnWhen'];
+const AS_COMPLETED_OPTION_KEYS: readonly string[] = ['timeout'];
 
 function failed(future: Future<unknown>): boolean {
   return outcome(future).failed;
@@ -82,14 +84,16 @@ class Waiter<T> {
  * @param options - `timeout` in ms, and `returnWhen` (`FIRST_COMPLETED`, `FIRST_EXCEPTION`
  *   or `ALL_COMPLETED`, the default).
  * @returns the sets of done and not-done futures.
- * @throws TypeError (synchronously) for an unknown `returnWhen`, a bad timeout or a
- *   non-iterable `fs`.
+ * @throws TypeError (synchronously) for an unknown `returnWhen`, a bad timeout, an unknown
+ *   option key (`return_when` is named with its camelCase spelling) or a non-iterable `fs`.
  * @example
  * ```ts
  * const { done, notDone } = await wait(futures, { timeout: 1_000, returnWhen: FIRST_COMPLETED });
  * ```
  */
 export function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}): Promise<DoneAndNotDoneFutures<T>> {
+  checkOptionsObject(options, 'wait()');
+  checkOptionKeys(options, WAIT_OPTION_KEYS, 'wait()');
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
   if (!RETURN_WHEN.has(returnWhen)) {
     throw new TypeError(
@@ -143,8 +147,9 @@ export function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}): Pro
  * @param fs - the futures to watch (from any executor).
  * @param options - `timeout` in ms, counted from this call.
  * @returns an async iterator of futures.
- * @throws (from `next()`) `TimeoutError('N (of M) futures unfinished')` once the timeout
- *   passes with futures still pending.
+ * @throws TypeError (synchronously) for a bad timeout, an unknown option key or a
+ *   non-iterable `fs`; (from `next()`) `TimeoutError('N (of M) futures unfinished')` once
+ *   the timeout passes with futures still pending.
  * @example
  * ```ts
  * for await (const future of asCompleted(futures, { timeout: 10_000 })) {
@@ -153,6 +158,8 @@ export function wait<T>(fs: Iterable<Future<T>>, options: WaitOptions = {}): Pro
  * ```
  */
 export function asCompleted<T>(fs: Iterable<Future<T>>, options: AsCompletedOptions = {}): AsyncIterableIterator<Future<T>> {
+  checkOptionsObject(options, 'asCompleted()');
+  checkOptionKeys(options, AS_COMPLETED_OPTION_KEYS, 'asCompleted()');
   const timeout = normalizeTimeout(options.timeout);
   const all = distinct(fs, 'asCompleted');
   return new AsCompletedIterator(all, timeout === undefined ? undefined : performance.now() + timeout);

@@ -18,6 +18,8 @@ export interface WorkerThreadPoolExecutorOptions<I extends unknown[] = unknown[]
 }
 
 const THREAD_OPTION_KEYS = [...BASE_OPTION_KEYS, ...POOL_OPTION_KEYS, 'maxTasksPerWorker', 'resourceLimits'];
+// What Node's Worker takes; it ignores any other key, so a typo would pass unseen.
+const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 
 let poolCounter = 0;
 
@@ -60,6 +62,7 @@ export class WorkerThreadPoolExecutor extends PoolExecutor {
     if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
       throw new TypeError(`Expected \`resourceLimits\` to be an object, got ${describe(resourceLimits)}`);
     }
+    if (resourceLimits !== undefined) checkOptionKeys(resourceLimits, RESOURCE_LIMIT_KEYS, 'WorkerThreadPoolExecutor `resourceLimits`');
     const spawnOptions = { entry: threadEntry(), env: checked.env, execArgv: checked.execArgv, resourceLimits };
     super(options, availableParallelism(), `WorkerThreadPoolExecutor-${poolCounter++}`, checked, {
       kind: 'thread',

@@ -23,10 +23,19 @@ import { AsyncResult, type ResultCallbacks, settleResult } from './async-result.
 import { type ChunkRun, runChunk } from './chunks.js';
 import { ValueError } from './errors.js';
 import { IMapIterator } from './imap.js';
-import { checkArgs, checkCallback, checkChunksize, checkKeys, checkOptions, checkPositive, checkTask, describe, taskName } from './validate.js';
+import { checkArgs, checkCallback, checkChunksize, checkOptions, checkPositive, checkTask, describe, taskName } from './validate.js';
 
 /** Chunks an `imap` keeps in flight per process, unless `buffersize` says otherwise. */
 export const DEFAULT_BUFFER_CHUNKS_PER_PROCESS = 32;
+
+// The keys each method's options take: any other key is a TypeError naming it (a Python
+// spelling such as `error_callback` is named with its camelCase one).
+const APPLY_OPTION_KEYS: readonly string[] = ['callback', 'errorCallback'];
+const MAP_OPTION_KEYS: readonly string[] = ['chunksize'];
+const MAP_ASYNC_OPTION_KEYS: readonly string[] = ['chunksize', 'callback', 'errorCallback'];
+const IMAP_OPTION_KEYS: readonly string[] = ['chunksize', 'buffersize'];
+/** Python's `pool.map(f, xs, ys)` has no counterpart: the third argument here is options. */
+const SEVERAL_ITERABLES_HINT = 'for a function of several arguments, pass argument arrays to starmap()';
 
 /** The events of a pool (Node's EventEmitter, typed). */
 export interface PoolEvents {
@@ -125,7 +134,13 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
    */
   apply<A extends unknown[], R>(fn: Task<A, R>, ...rest: ApplyRest<A, never>): Promise<Awaited<R>> {
     try {
-      return this.applyAsync(fn, rest[0] as A).get();
+      // Python's apply(func, args, kwds): there are no keyword arguments to pass here.
+      if (rest[1] !== undefined) {
+        throw new TypeError(
+          `apply() takes a task and its argument array, got a third argument ${describe(rest[1])}: put every argument in the array (there are no keyword arguments; applyAsync() takes callbacks)`,
+        );
+      }
+      return this.#applyAsync(fn as Task<unknown[], unknown>, rest[0], undefined, 'apply()').get() as Promise<Awaited<R>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -148,17 +163,7 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
    * ```
    */
   applyAsync<A extends unknown[], R>(fn: Task<A, R>, ...rest: ApplyRest<A, ApplyOptions<Awaited<R>>>): AsyncResult<Awaited<R>> {
-    this.#checkRunning();
-    checkTask(fn, 'applyAsync()');
-    const args = checkArgs(rest[0], 'applyAsync()');
-    const callbacks = this.#callbacks(rest[1], 'applyAsync()');
-    const future = this.#executor.submit(fn, ...args);
-    const result = this.#newResult<unknown>(`applyAsync(${taskName(fn)})`, callbacks as ResultCallbacks<unknown>);
-    future.result().then(
-      (value) => settleResult(result, { ok: true, value }),
-      (error: unknown) => settleResult(result, { ok: false, error }),
-    );
-    return result as AsyncResult<Awaited<R>>;
+    return this.#applyAsync(fn as Task<unknown[], unknown>, rest[0], rest[1] as ApplyOptions<unknown> | undefined, 'applyAsync()') as AsyncResult<Awaited<R>>;
   }
 
   /**
@@ -176,7 +181,7 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
    */
   map<T, R>(fn: Task<[T], R>, iterable: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]> {
     try {
-      return this.mapAsync(fn, iterable, options === undefined ? undefined : { chunksize: checkOptions(options, 'map()').chunksize }).get();
+      return this.#mapAsync(fn as Task<unknown[], unknown>, iterable, options, false, 'map').get() as Promise<Awaited<R>[]>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -208,7 +213,7 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
    */
   starmap<A extends unknown[], R>(fn: Task<A, R>, iterable: Iterable<A> | AsyncIterable<A>, options?: MapOptions): Promise<Awaited<R>[]> {
     try {
-      return this.starmapAsync(fn, iterable, options === undefined ? undefined : { chunksize: checkOptions(options, 'starmap()').chunksize }).get();
+      return this.#mapAsync(fn as Task<unknown[], unknown>, iterable, options, true, 'starmap').get() as Promise<Awaited<R>[]>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -339,8 +344,22 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
     if (this.#state !== 'RUN') throw new ValueError('Pool not running');
   }
 
-  #callbacks<R>(options: ResultCallbacks<R> | undefined, what: string): ResultCallbacks<R> {
-    const { callback, errorCallback } = checkOptions(options, what);
+  #applyAsync(fn: Task<unknown[], unknown>, argList: unknown, options: ApplyOptions<unknown> | undefined, what: string): AsyncResult<unknown> {
+    this.#checkRunning();
+    checkTask(fn, what);
+    const args = checkArgs(argList, what);
+    const { callback, errorCallback } = checkOptions(options, what, APPLY_OPTION_KEYS);
+    const callbacks = this.#callbacks({ callback, errorCallback });
+    const future = this.#executor.submit(fn, ...args);
+    const result = this.#newResult<unknown>(`${what.slice(0, -2)}(${taskName(fn)})`, callbacks);
+    future.result().then(
+      (value) => settleResult(result, { ok: true, value }),
+      (error: unknown) => settleResult(result, { ok: false, error }),
+    );
+    return result;
+  }
+
+  #callbacks<R>({ callback, errorCallback }: ResultCallbacks<R>): ResultCallbacks<R> {
     checkCallback(callback, 'callback');
     checkCallback(errorCallback, 'errorCallback');
     return { callback, errorCallback };
@@ -381,10 +400,11 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
   ): AsyncResult<unknown[]> {
     this.#checkRunning();
     checkTask(fn, `${what}()`);
-    const opts = checkOptions(options, `${what}()`);
-    checkKeys(opts, ['chunksize', 'callback', 'errorCallback'], `${what}()`);
+    // map/starmap take only chunksize; mapAsync/starmapAsync the callbacks too.
+    const known = what.endsWith('Async') ? MAP_ASYNC_OPTION_KEYS : MAP_OPTION_KEYS;
+    const opts = checkOptions(options, `${what}()`, known, SEVERAL_ITERABLES_HINT);
     const chunksize = checkChunksize(opts.chunksize);
-    const callbacks = this.#callbacks(opts, `${what}()`);
+    const callbacks = this.#callbacks(opts);
     if (!isIterable(iterable)) throw new TypeError(`${what}() expects an iterable or async iterable, got ${describe(iterable)}`);
     const description = `${what}(${taskName(fn)})`;
     if (typeof (iterable as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
@@ -468,8 +488,7 @@ export abstract class BasePool extends EventEmitter<PoolEvents> {
   ): IMapIterator<unknown> {
     this.#checkRunning();
     checkTask(fn, `${what}()`);
-    const opts = checkOptions(options, `${what}()`);
-    checkKeys(opts, ['chunksize', 'buffersize'], `${what}()`);
+    const opts = checkOptions(options, `${what}()`, IMAP_OPTION_KEYS, SEVERAL_ITERABLES_HINT);
     const chunksize = checkChunksize(opts.chunksize) ?? 1;
     const buffersize =
       opts.buffersize === undefined

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type Executor, ProcessPoolExecutor, type Task } from '@concurrent/futures';
+import { aliasedOption } from '@concurrent/futures/internal';
 import { BasePool } from './base-pool.js';
 import { checkKeys, checkPositive, describe } from './validate.js';
 
@@ -13,9 +14,14 @@ export interface PoolOptions {
   initargs?: readonly unknown[] | undefined;
   /** Replace a worker after this many tasks (a map chunk counts as one). Default: never. */
   maxtasksperchild?: number | undefined;
+  /**
+   * The same option in `ProcessPoolExecutor`'s spelling, accepted so that code moving between
+   * the two packages works; giving both spellings is a TypeError.
+   */
+  maxTasksPerChild?: number | undefined;
 }
 
-const POOL_KEYS = ['processes', 'initializer', 'initargs', 'maxtasksperchild'];
+const POOL_KEYS = ['processes', 'initializer', 'initargs', 'maxtasksperchild', 'maxTasksPerChild'];
 
 /** Internal: the checked common options of Pool and ThreadPool. */
 export function checkPoolOptions(options: unknown, owner: string, keys: readonly string[]): PoolOptions & { processes: number } {
@@ -26,13 +32,15 @@ export function checkPoolOptions(options: unknown, owner: string, keys: readonly
     throw new TypeError(`${owner} expects a number of processes or an options object, got ${describe(options)}`);
   }
   checkKeys(options, keys, owner);
-  const { processes, initializer, initargs, maxtasksperchild } = options as PoolOptions;
+  const { processes, initializer, initargs } = options as PoolOptions;
+  const maxtasksperchild = aliasedOption(options, 'maxtasksperchild', 'maxTasksPerChild', owner);
+  const given = (options as PoolOptions).maxtasksperchild === undefined ? 'maxTasksPerChild' : 'maxtasksperchild';
   return {
     processes: processes === undefined ? availableParallelism() : checkPositive(processes, 'processes', 'Number of processes must be at least 1'),
     initializer,
     initargs,
     maxtasksperchild:
-      maxtasksperchild === undefined ? undefined : checkPositive(maxtasksperchild, 'maxtasksperchild', 'maxtasksperchild must be a positive int or None'),
+      maxtasksperchild === undefined ? undefined : checkPositive(maxtasksperchild, given, 'maxtasksperchild must be a positive int or None'),
   };
 }
 
@@ -63,7 +71,8 @@ export class Pool extends BasePool {
   /**
    * @param options - a number of processes (`new Pool(4)`), or {@link PoolOptions}.
    * @throws RangeError for `processes` or `maxtasksperchild` below 1 (echoing the value);
-   *   TypeError for a wrong type, an unknown option, or an initializer that is not a task.
+   *   TypeError for a wrong type, an unknown option (naming it and the known ones), both
+   *   `maxtasksperchild` and `maxTasksPerChild` at once, or an initializer that is not a task.
    */
   constructor(options?: number | PoolOptions) {
     const { processes, initializer, initargs, maxtasksperchild } = checkPoolOptions(options, 'Pool', POOL_KEYS);

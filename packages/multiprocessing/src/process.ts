@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { isTaskRef, type Task } from '@concurrent/futures';
 import { type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
 import { START, type StartMessage } from './process-protocol.js';
-import { checkArgs, checkKeys, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
+import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
 
 /** Options of {@link Process}. Mirrors the parameters of `multiprocessing.Process`. */
 export interface ProcessOptions<A extends unknown[] = unknown[]> {
@@ -95,8 +95,7 @@ export class Process<A extends unknown[] = unknown[]> {
    *   that cannot be sent to a child (bound, native, a class, uses `this`).
    */
   constructor(options: ProcessOptions<A> = {}) {
-    const opts = checkOptions(options, 'Process');
-    checkKeys(opts, PROCESS_KEYS, 'Process');
+    const opts = checkOptions(options, 'Process', PROCESS_KEYS);
     this.#target = toSpec(opts.target);
     this.#args = checkArgs(opts.args, 'Process');
     if (opts.name !== undefined && typeof opts.name !== 'string') throw new TypeError(`Expected \`name\` to be a string, got ${describe(opts.name)}`);

@@ -6,6 +6,7 @@
  */
 import { inspect } from 'node:util';
 import { isTaskRef, type Task } from '@concurrent/futures';
+import { checkOptionKeys, checkOptionsObject } from '@concurrent/futures/internal';
 
 /** The largest delay `setTimeout` honours; longer waits are chained (see {@link sleepFor}). */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
@@ -53,19 +54,22 @@ export function checkTimeout(value: unknown): number | undefined {
   return Math.max(0, value);
 }
 
-/** An options object, or `undefined`. */
-export function checkOptions<T extends object>(value: T | undefined, what: string): Partial<T> {
+/**
+ * An options object with only the `known` keys, or `undefined` (then `{}`). An array or other
+ * iterable is refused with `iterableHint` when one is given (Python's `map(f, xs, ys)`).
+ *
+ * @throws TypeError for a non-object, and for an unknown key (naming it, suggesting the known
+ *   key it most likely meant, listing the known ones; `@concurrent/futures`' own check).
+ */
+export function checkOptions<T extends object>(value: T | undefined, what: string, known: readonly string[], iterableHint?: string): Partial<T> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw new TypeError(`${what} expects an options object, got ${describe(value)}`);
+  checkOptionsObject(value, what, iterableHint);
+  checkOptionKeys(value, known, what);
   return value;
 }
 
-/** Rejects unknown option keys, so that a typo (`maxTasksPerChild`) is never silently ignored. */
-export function checkKeys(options: object, allowed: readonly string[], owner: string): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new TypeError(`${owner}: unknown option \`${key}\`; known options are ${allowed.join(', ')}`);
-  }
-}
+/** Rejects unknown option keys, so that a typo (`maxtaskperchild`) is never silently ignored. */
+export const checkKeys: (options: object, allowed: readonly string[], owner: string) => void = checkOptionKeys;
 
 /** A task: a function or a TaskRef from `moduleTasks()`. */
 export function checkTask(fn: unknown, what: string): asserts fn is Task<unknown[], unknown> {
@@ -84,7 +88,9 @@ export function checkCallback(value: unknown, name: string): void {
 /** An argument list (Python's `args` tuple): `undefined` means none. */
 export function checkArgs(value: unknown, what: string): unknown[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new TypeError(`${what} expects its arguments as an array, got ${describe(value)}`);
+  if (!Array.isArray(value)) {
+    throw new TypeError(`${what} expects its arguments as an array (Python's args tuple), got ${describe(value)}; for one argument, wrap it: [value]`);
+  }
   return value as unknown[];
 }
 
