@@ -242,7 +242,8 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
    * timeout all cancel what has not started.
    *
    * `toArray()` on the result collects every value at once (cheapest with `chunksize` on
-   * worker and process pools).
+   * worker and process pools), and so does awaiting it: `await executor.map(fn, xs)` is the
+   * array, Python's `list(ex.map(fn, xs))` (decision 0012).
    *
    * @throws RangeError (at the call) for `chunksize` or `buffersize` below 1; TypeError for an
    *   unknown option key (`chunk_size`) or a second iterable (use `starmap`); as `submit`.
@@ -250,6 +251,7 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
    * ```ts
    * for await (const size of executor.map(fileSize, paths, { buffersize: 16 })) total += size;
    * const hashes = await pool.map(tasks.sha256, chunks, { chunksize: 64 }).toArray();
+   * const sizes = await executor.map(fileSize, paths); // number[], as toArray()
    * ```
    */
   map<T, R>(

@@ -47,9 +47,11 @@ export function itemArgs(batch: Batch, index: number): unknown[] {
 
 /**
  * What `map` and `starmap` return: an async iterator over the results in input order, plus
- * `toArray()` to collect them all.
+ * `toArray()` to collect them all. It is also awaitable: `await executor.map(...)` is
+ * `await executor.map(...).toArray()`, the array that `multiprocessing.Pool.map` resolves to
+ * (decision 0012).
  */
-export interface MapIterable<R> extends AsyncIterableIterator<R> {
+export interface MapIterable<R> extends AsyncIterableIterator<R>, PromiseLike<R[]> {
   /**
    * Every remaining result, in input order; throws what iterating would throw, at the same
    * point. Cheaper than `for await` when chunks are sent whole (worker and process pools
@@ -62,6 +64,23 @@ export interface MapIterable<R> extends AsyncIterableIterator<R> {
    * ```
    */
   toArray(): Promise<R[]>;
+  /**
+   * Makes the iterator awaitable: `await executor.map(fn, xs)` collects the results, as
+   * `toArray()` does (Python's `list(ex.map(fn, xs))`), instead of handing back the iterator.
+   * The first `then` starts the collection and later ones share it, so awaiting twice gives
+   * the same array; results already taken with `next()` are not in it. Consequence of being
+   * thenable: returning the iterator from an `async` function, or resolving a promise with
+   * it, collects it too (TypeScript types that as `R[]`).
+   *
+   * @example
+   * ```ts
+   * const lengths = await executor.map(async (w: string) => w.length, words); // number[]
+   * ```
+   */
+  then<A = R[], B = never>(
+    onfulfilled?: ((value: R[]) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B>;
   /** Stops early: what has not started is cancelled. */
   return(): Promise<IteratorResult<R, undefined>>;
 }
@@ -140,6 +159,8 @@ export class MapIterator<R> implements MapIterable<R> {
   #tail: Promise<unknown> = Promise.resolve();
   /** next() calls that had to wait and have not settled yet. */
   #waitingSteps = 0;
+  /** The collection that `then` started: every `await` of the iterator shares it. */
+  #collected: Promise<R[]> | undefined;
 
   constructor(
     submitBatch: SubmitBatch<R>,
@@ -192,6 +213,14 @@ export class MapIterator<R> implements MapIterable<R> {
       if (next.done === true) return results;
       results.push(next.value);
     }
+  }
+
+  then<A = R[], B = never>(
+    onfulfilled?: ((value: R[]) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.#collected ??= this.toArray();
+    return this.#collected.then(onfulfilled, onrejected);
   }
 
   /**
