@@ -208,6 +208,51 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /**
+   * The value of a done future, synchronously: what a done-callback reads. In Python a
+   * callback calls `f.result()`, which returns at once on a done future; here `result()`
+   * returns a promise, so a done future also has this synchronous read. Mirrors
+   * `Future.result()` on a done future, and `asyncio.Future.result()`, which raises
+   * `InvalidStateError` when the future is not done.
+   *
+   * @returns the task's value.
+   * @throws the task's own error (any value) if it failed; `CancelledError` if the future
+   *   was cancelled; `InvalidStateError` if it is not done yet (`PENDING` or `RUNNING`).
+   * @example
+   * ```ts
+   * const out: number[] = [];
+   * future.addDoneCallback((f) => out.push(f.resultNow())); // Python: lambda f: out.append(f.result())
+   * ```
+   */
+  resultNow(): T {
+    this.#assertDone('resultNow');
+    if (this.#state === 'CANCELLED') throw new CancelledError();
+    if (this.#failed) throw this.#error;
+    return this.#value as T;
+  }
+
+  /**
+   * The error of a done future, synchronously, or `undefined` if it succeeded: the
+   * synchronous twin of {@link Future.exception}, for done-callbacks. Mirrors
+   * `Future.exception()` on a done future, and `asyncio.Future.exception()`.
+   *
+   * @returns the thrown value (any value), or `undefined` if the task succeeded.
+   * @throws `CancelledError` if the future was cancelled; `InvalidStateError` if it is not
+   *   done yet.
+   * @example
+   * ```ts
+   * future.addDoneCallback((f) => {
+   *   const error = f.cancelled() ? undefined : f.exceptionNow();
+   *   if (error !== undefined) console.error('task failed:', error);
+   * });
+   * ```
+   */
+  exceptionNow(): unknown {
+    this.#assertDone('exceptionNow');
+    if (this.#state === 'CANCELLED') throw new CancelledError();
+    return this.#failed ? this.#error : undefined;
+  }
+
+  /**
    * Calls `fn(future)` once the future is done. Mirrors `Future.add_done_callback`.
    *
    * Callbacks run in the order added, exactly once. On a future that is already done, `fn`
@@ -361,6 +406,12 @@ export class Future<T> implements PromiseLike<T> {
 
   [inspect.custom](): string {
     return this.toString();
+  }
+
+  #assertDone(method: string): void {
+    if (!this.done()) {
+      throw new InvalidStateError(`${method}() needs a done future; ${this.toString()} is not done yet (await it, or call ${method.slice(0, -3)}() for a promise)`);
+    }
   }
 
   #assertNotDone(): void {
