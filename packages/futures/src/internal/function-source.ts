@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { builtinModules } from 'node:module';
 import { Script } from 'node:vm';
 import { describe } from './validate.js';
 
@@ -334,32 +335,77 @@ function evaluate(source: string): unknown {
 
 const COMMONJS_NAMES = new Set(['require', 'module', 'exports', '__dirname', '__filename']);
 
+/** Node's built-in modules by their bare names (`fs`, `crypto`, `child_process`). */
+const NODE_MODULES = new Set(builtinModules.filter((name) => /^[a-z][a-z0-9_]*$/.test(name)));
+
+/** `true` if `name` appears in `fnSource` as a whole identifier (not as `.name`) or, with `member`, as `name.member`. */
+function mentions(fnSource: string, name: string, member?: string): boolean {
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = member === undefined ? escape(name) : `${escape(name)}\\s*\\.\\s*${escape(member)}`;
+  return new RegExp(`(?<![\\p{ID_Continue}$.])${pattern}(?![\\p{ID_Continue}$])`, 'u').test(fnSource);
+}
+
+/** How to load Node's module `name` inside a shipped function. */
+function importHint(name: string): string {
+  return `write \`const ${name} = await import('node:${name}')\` inside the function`;
+}
+
 /**
- * Adds the "run without their surrounding scope" hint to a worker's `ReferenceError: X is not
- * defined` when `X` is named in the shipped function's source (so an error from code the
- * function called is left alone). Names of bundler/TypeScript helpers (`__awaiter`,
- * `__async`...) and CommonJS names (`require`) get a more specific hint.
+ * The hint for an error of a shipped function, or `undefined` when the error is not one of
+ * the mistakes of shipping (an error from code the function called is left alone: the name
+ * must appear in the function's own source).
+ */
+function shippingHint(error: Error, fnSource: string): string | undefined {
+  if (error instanceof ReferenceError) {
+    const name = /^(\S+) is not defined$/.exec(error.message)?.[1];
+    if (name === undefined || !mentions(fnSource, name)) return undefined;
+    if (/^__[a-z]/i.test(name)) {
+      return `\`${name}\` looks like a helper that a TypeScript or bundler transform injected into the function; it does not exist in the worker, so ${MODULE_TASKS_HINT}`;
+    }
+    if (COMMONJS_NAMES.has(name)) {
+      return `CommonJS's \`${name}\` does not exist where shipped functions run: use \`await import()\` inside the function; ${CLOSURE_HINT}`;
+    }
+    // `import fs from 'node:fs'` at the top of the caller's module: the name is gone here.
+    if (NODE_MODULES.has(name)) return `${CLOSURE_HINT}; for Node's \`${name}\` module, ${importHint(name)}`;
+    return CLOSURE_HINT;
+  }
+  if (error instanceof TypeError) {
+    // `import crypto from 'node:crypto'` in the caller's module, then `crypto.createHash()`:
+    // in the worker `crypto` is the global of that name (WebCrypto), which has no such member.
+    const [, name, member] = /^([\p{ID_Start}$_][\p{ID_Continue}$]*)\.([\p{ID_Start}$_][\p{ID_Continue}$]*) is not a (?:function|constructor)$/u.exec(error.message) ?? [];
+    if (name === undefined || member === undefined || !NODE_MODULES.has(name) || !(name in globalThis)) return undefined;
+    if (!mentions(fnSource, name, member)) return undefined;
+    const what = name === 'crypto' ? 'the global `crypto` (WebCrypto)' : `the global \`${name}\``;
+    return `\`${name}\` here is ${what}, not Node's \`node:${name}\` module: a shipped function keeps none of its module's imports, so ${importHint(name)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Adds a hint to the errors that come from shipping a function without its scope, when the
+ * name at fault appears in the function's own source (so an error from code the function
+ * called is left alone):
+ * - `ReferenceError: X is not defined`: the function used a variable or import of its
+ *   module; a bundler/TypeScript helper (`__awaiter`), a CommonJS name (`require`) and a
+ *   Node module name (`fs`: `await import('node:fs')` inside) get a more specific hint;
+ * - `TypeError: X.Y is not a function` where `X` is both a Node module and a global of
+ *   another shape (`crypto.createHash`: the global `crypto` is WebCrypto): the module was
+ *   imported where the function was written, and the worker found the global instead.
  *
  * @param error - what the shipped function threw.
  * @param fnSource - the expression it was compiled from.
- * @returns `error` with the hint in its `message` and `stack` (or a new ReferenceError with
- *   `error` as `cause` when `error` cannot be changed); anything else unchanged.
+ * @returns `error` with the hint in its `message` and `stack` (or a new error of the same
+ *   built-in class with `error` as `cause` when `error` cannot be changed); anything else
+ *   unchanged.
  * @example
  * ```ts
  * catch (error) { reply({ error: serializeError(addClosureHint(error, source)) }); }
  * ```
  */
 export function addClosureHint(error: unknown, fnSource: string): unknown {
-  if (!(error instanceof ReferenceError)) return error;
-  const name = /^(\S+) is not defined$/.exec(error.message)?.[1];
-  if (name === undefined) return error;
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  if (!new RegExp(`(?<![\\p{ID_Continue}$.])${escaped}(?![\\p{ID_Continue}$])`, 'u').test(fnSource)) return error;
-  const hint = /^__[a-z]/i.test(name)
-    ? `\`${name}\` looks like a helper that a TypeScript or bundler transform injected into the function; it does not exist in the worker, so ${MODULE_TASKS_HINT}`
-    : COMMONJS_NAMES.has(name)
-      ? `CommonJS's \`${name}\` does not exist where shipped functions run: use \`await import()\` inside the function; ${CLOSURE_HINT}`
-      : CLOSURE_HINT;
+  if (!(error instanceof ReferenceError || error instanceof TypeError)) return error;
+  const hint = shippingHint(error, fnSource);
+  if (hint === undefined) return error;
   const message = `${error.message} (${hint})`;
   try {
     // Read the stack first: V8 formats it lazily, from the message at the time of first read.
@@ -369,6 +415,6 @@ export function addClosureHint(error: unknown, fnSource: string): unknown {
     if (stack?.startsWith(header) === true) error.stack = `${error.name}: ${message}${stack.slice(header.length)}`;
     return error;
   } catch {
-    return new ReferenceError(message, { cause: error });
+    return error instanceof TypeError ? new TypeError(message, { cause: error }) : new ReferenceError(message, { cause: error });
   }
 }
