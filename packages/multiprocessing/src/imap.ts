@@ -77,13 +77,14 @@ function closeQuietly(source: Iterator<unknown> | AsyncIterator<unknown> | undef
 /**
  * The results of `imap` / `imapUnordered`, as an async iterator: use it with `for await`.
  * `next(timeout)` takes an optional timeout in milliseconds, as Python's
- * `IMapIterator.next(timeout)` does. Leaving a `for await` early cancels the chunks that
- * have not started and stops reading the input.
+ * `IMapIterator.next(timeout)` does, but resolves to `{ value, done }` as every JavaScript
+ * iterator does (Python's returns the value, and raises `StopIteration` at the end). Leaving a
+ * `for await` early cancels the chunks that have not started and stops reading the input.
  *
  * @example
  * ```ts
  * const results = pool.imap(tasks.square, numbers(), { chunksize: 100 });
- * const first = await results.next(1_000); // TimeoutError if nothing within 1 s
+ * const { value: first } = await results.next(1_000); // TimeoutError if nothing within 1 s
  * for await (const square of results) console.log(square);
  * ```
  */
@@ -132,7 +133,9 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   /**
-   * The next result. Mirrors `IMapIterator.next(timeout)`.
+   * The next result, as `{ value, done: false }`, or `{ value: undefined, done: true }` at
+   * the end (where Python raises `StopIteration`). Mirrors `IMapIterator.next(timeout)`,
+   * which returns the value itself.
    *
    * @param timeout - milliseconds to wait at most; then it rejects with `TimeoutError` and
    *   the iteration goes on (the next call waits for the same result).
