@@ -25,10 +25,15 @@ try {
   await slow.result(5).catch((error) => console.log('timed out waiting:', error instanceof TimeoutError));
   console.log('and later:', await slow);
 
-  // map() yields results in input order.
-  const lengths = [];
-  for await (const length of executor.map(async (word) => word.length, ['one', 'three', 'fifteen'])) lengths.push(length);
+  // A done-callback reads its future synchronously: Python's `f.result()` there is `f.resultNow()`.
+  const squared = executor.submit((x) => x * x, 7);
+  squared.addDoneCallback((f) => console.log('callback:', f.resultNow()));
+  await squared;
+
+  // map() gives results in input order: `for await` them one by one, or await them all.
+  const lengths = await executor.map(async (word) => word.length, ['one', 'three', 'fifteen']);
   console.log('map:', lengths.join(' '));
 } finally {
-  await executor.shutdown(); // waits for running work; `await using` does this in TypeScript
+  // Waits for running work. TypeScript (and plain JS on Node 24+) can write `await using`.
+  await executor.shutdown();
 }
