@@ -216,7 +216,7 @@ describe('WorkerThreadPoolExecutor, transferred arguments', () => {
     await scratch.waitFor(mark);
     expect(behind.done()).toBe(false);
     gate.open();
-    expect(await within(behind, 'the task with transferred buffers')).toBe(6);
+    expect(await within(behind.result(), 'the task with transferred buffers')).toBe(6);
     expect(await long).toBe('long');
     expect(executor.stats.reclaimed).toBe(0);
   });
