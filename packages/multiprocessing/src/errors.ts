@@ -23,3 +23,107 @@ export class ValueError extends Error {
   }
 }
 ValueError.prototype.name = 'ValueError';
+
+/**
+ * The end of a pipe's messages: `recv()` on a {@link Connection} whose other end was closed
+ * (or whose holder exited) once every message sent before has been read. Mirrors the
+ * built-in `EOFError` that Python's `Connection.recv` raises.
+ *
+ * @example
+ * ```ts
+ * try { for (;;) console.log(await conn.recv()); } catch (error) { if (!(error instanceof EOFError)) throw error; }
+ * ```
+ */
+export class EOFError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+EOFError.prototype.name = 'EOFError';
+
+/**
+ * An operation on a handle that cannot work any more: it was closed (`'handle is closed'`),
+ * or sent to another process or thread, or the object's owner is gone. Mirrors Python's
+ * built-in `OSError`, which `Connection` methods raise on a closed handle.
+ */
+export class OSError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+OSError.prototype.name = 'OSError';
+
+/**
+ * The other side is gone: `send()` on a pipe whose other end was closed, or any operation on
+ * a queue or pipe whose owner (the process or thread that created it) has exited. Mirrors
+ * Python's `BrokenPipeError` (a subclass of `OSError`).
+ *
+ * @example
+ * ```ts
+ * try { await q.get(); } catch (error) { if (error instanceof BrokenPipeError) console.log('the queue is gone'); }
+ * ```
+ */
+export class BrokenPipeError extends OSError {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+BrokenPipeError.prototype.name = 'BrokenPipeError';
+
+/**
+ * Python's `multiprocessing.ProcessError`: the base of the errors the `multiprocessing`
+ * module itself defines (here {@link BufferTooShort}).
+ */
+export class ProcessError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+ProcessError.prototype.name = 'ProcessError';
+
+/**
+ * `recvBytesInto(buffer)` got a message longer than the room in `buffer`; the whole message
+ * is in {@link BufferTooShort.bytes}. Mirrors `multiprocessing.BufferTooShort` (which keeps
+ * it in `args[0]`).
+ */
+export class BufferTooShort extends ProcessError {
+  /** The message that did not fit. */
+  readonly bytes: Buffer;
+  constructor(bytes: Buffer, message = `message of ${bytes.length} bytes does not fit`) {
+    super(message);
+    this.bytes = bytes;
+  }
+}
+BufferTooShort.prototype.name = 'BufferTooShort';
+
+/**
+ * `get()` found no item: `getNowait()`, `get({ block: false })`, or `get({ timeout })` once the
+ * timeout passed. Mirrors `queue.Empty`, which Python's multiprocessing queues raise.
+ *
+ * @example
+ * ```ts
+ * try { await q.get({ timeout: 100 }); } catch (error) { if (error instanceof Empty) console.log('nothing came'); }
+ * ```
+ */
+export class Empty extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+Empty.prototype.name = 'Empty';
+
+/**
+ * `put()` found the queue at its `maxsize`: `putNowait()`, `put(item, { block: false })`, or
+ * `put(item, { timeout })` once the timeout passed. Mirrors `queue.Full`.
+ *
+ * @example
+ * ```ts
+ * try { await q.putNowait(1); } catch (error) { if (error instanceof Full) console.log('no room'); }
+ * ```
+ */
+export class Full extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+Full.prototype.name = 'Full';

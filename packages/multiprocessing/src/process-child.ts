@@ -6,9 +6,10 @@
  * the error to stderr, as Python's `Process._bootstrap` does; whatever code the target
  * passed to `process.exit()` otherwise. A daemon child also exits when its parent is gone.
  */
-import { addClosureHint, resolveTask } from '@concurrent/futures/internal';
+import { addClosureHint, resolveTask, reviveValue } from '@concurrent/futures/internal';
 import { setCurrentProcess } from './current-process.js';
 import { isStartMessage } from './process-protocol.js';
+import { flushLinks } from './sharing/runtime.js';
 
 if (process.send === undefined) {
   console.error('@concurrent/multiprocessing: process-child.js must be started by Process.start() (no IPC channel)');
@@ -31,7 +32,8 @@ process.once('message', (message: unknown) => {
     try {
       if (target !== null) {
         const fn = await resolveTask(target);
-        await fn(...message.args);
+        const args = message.revive === true ? ((await reviveValue(message.args)) as unknown[]) : message.args;
+        await fn(...args);
       }
     } catch (error) {
       process.stderr.write(`Process ${message.name}:\n`);
@@ -39,6 +41,9 @@ process.once('message', (message: unknown) => {
       console.error(target?.kind === 'source' ? addClosureHint(error, target.source) : error);
       code = 1;
     }
+    // What the target put on queues of other processes leaves before the child does (Python
+    // joins its queues' feeder threads at exit).
+    await flushLinks();
     process.exit(code);
   })();
 });

@@ -13,6 +13,8 @@ export interface StartMessage {
   readonly args: readonly unknown[];
   readonly name: string;
   readonly daemon: boolean;
+  /** The args hold reduced handles (queues, pipe ends): revive them before calling the target. */
+  readonly revive?: boolean;
 }
 
 export const START = 'concurrent-multiprocessing:start';

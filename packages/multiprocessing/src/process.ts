@@ -16,7 +16,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isTaskRef, type Task } from '@concurrent/futures';
-import { type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
+import { reduceValue, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
 import { START, type StartMessage } from './process-protocol.js';
 import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
 
@@ -155,8 +155,11 @@ export class Process<A extends unknown[] = unknown[]> {
       execArgv: [...process.execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const message: StartMessage = { type: START, target: this.#target, args: this.#args, name: this.name, daemon: this.#daemon };
+    let message: StartMessage;
     try {
+      // Queues and pipe ends among the arguments travel as handles (reduction), revived in the child.
+      const reduced = reduceValue(this.#args, 'process');
+      message = { type: START, target: this.#target, args: (reduced?.value ?? this.#args) as unknown[], name: this.name, daemon: this.#daemon, revive: reduced !== undefined };
       child.send(message);
     } catch (error) {
       child.kill('SIGKILL');

@@ -1,0 +1,331 @@
+/**
+ * How a queue handle reaches its queue: {@link LocalQueuePort} in the owner's thread (it calls
+ * the QueueCore directly), {@link RemoteQueuePort} anywhere else (it talks to the owner over
+ * this thread's link). The public classes (queues.ts) only choose one.
+ *
+ * A remote consumer keeps a window of items pushed ahead ({@link CONSUMER_WINDOW}) once it has
+ * asked for one, so a stream costs no round trip per item; it acknowledges, at the end of the
+ * turn, the items its gets returned. A remote producer's put on an unbounded queue does not wait
+ * for an answer (Python's feeder thread does the same); on a bounded queue each put is answered,
+ * so that `maxsize` holds across processes.
+ *
+ * @module
+ */
+import { deserialize } from 'node:v8';
+import { type BrokenPipeError, Empty, Full, OSError, ValueError } from '../errors.js';
+import { Deque } from './deque.js';
+import type { Frame } from './frames.js';
+import { FULL, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY } from './ops.js';
+import type { Message } from './pipe-core.js';
+import type { QueueCore } from './queue-core.js';
+import { holdServer, type Link, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
+import { type Keeper, Signal, waitFor } from './signal.js';
+
+/** How many items a remote consumer may hold ahead, untaken. */
+export const CONSUMER_WINDOW = 128;
+
+/** What a queue is on the wire. */
+export interface QueueState {
+  readonly k: 'queue';
+  readonly a: string;
+  readonly o: number;
+  /** maxsize */
+  readonly m: number;
+  /** 'queue' | 'joinable' | 'simple' */
+  readonly t: QueueType;
+}
+
+export type QueueType = 'queue' | 'joinable' | 'simple';
+
+/** @internal */
+export interface QueuePort {
+  readonly maxsize: number;
+  put(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void>;
+  get(block: boolean, timeoutMs: number | undefined): Promise<Message>;
+  size(): Promise<number>;
+  taskDone(): void;
+  join(): Promise<void>;
+  close(): void;
+  joinThread(): Promise<void>;
+  reduce(type: QueueType): QueueState;
+}
+
+const SERVER_KEEPER: Keeper = { hold: holdServer, release: releaseServer };
+
+function closedForPut(): ValueError {
+  return new ValueError('Queue is closed');
+}
+
+function tooManyTaskDone(): ValueError {
+  return new ValueError('task_done() called too many times');
+}
+
+export class LocalQueuePort implements QueuePort {
+  readonly #core: QueueCore;
+  #closed = false;
+
+  constructor(core: QueueCore) {
+    this.#core = core;
+  }
+
+  get maxsize(): number {
+    return this.#core.maxsize;
+  }
+
+  async put(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void> {
+    if (this.#closed) throw closedForPut();
+    const core = this.#core;
+    // Room is taken inside the check, so that two woken waiters never both take the last slot.
+    const ready = (): boolean => {
+      if (!core.hasRoom()) return false;
+      core.accept(item);
+      return true;
+    };
+    if (!(await waitFor(core.changed, ready, block ? timeoutMs : 0, SERVER_KEEPER))) throw new Full();
+  }
+
+  async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
+    const core = this.#core;
+    let got: Message | undefined;
+    const ready = (): boolean => {
+      if (this.#closed) throw new OSError('handle is closed');
+      got = core.take();
+      return got !== undefined;
+    };
+    core.localGetters++;
+    try {
+      if (!(await waitFor(core.changed, ready, block ? timeoutMs : 0, SERVER_KEEPER))) throw new Empty();
+    } finally {
+      core.localGetters--;
+    }
+    return got!;
+  }
+
+  size(): Promise<number> {
+    return Promise.resolve(this.#core.size);
+  }
+
+  taskDone(): void {
+    if (!this.#core.taskDone(1)) throw tooManyTaskDone();
+  }
+
+  async join(): Promise<void> {
+    await waitFor(this.#core.changed, () => this.#core.unfinished === 0, undefined, SERVER_KEEPER);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#core.changed.wake();
+  }
+
+  joinThread(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  reduce(type: QueueType): QueueState {
+    return { k: 'queue', a: serverAddress(), o: this.#core.id, m: this.#core.maxsize, t: type };
+  }
+}
+
+interface Request {
+  resolve(status: number, payload: Buffer): void;
+  reject(error: Error): void;
+}
+
+export class RemoteQueuePort implements QueuePort, Receiver {
+  readonly maxsize: number;
+  readonly #link: Link;
+  readonly #id: number;
+  readonly #key: string;
+  readonly #received = new Deque<{ readonly seq: number; readonly item: Message }>();
+  readonly #changed = new Signal();
+  readonly #requests = new Map<number, Request>();
+  #nextRequest = 0;
+  /** Seq of the last item handed to the user. */
+  #read = 0;
+  #ackScheduled = false;
+  /** Whether the owner has our window open (we asked, and it has not reclaimed since). */
+  #windowOpen = false;
+  #pendingGets = 0;
+  /** Items this handle's gets returned, and taskDone() calls it made (JoinableQueue). */
+  #gotten = 0;
+  #tasksDone = 0;
+  #closed = false;
+  #broken: BrokenPipeError | undefined;
+
+  constructor(link: Link, state: QueueState, key: string) {
+    this.#link = link;
+    this.#id = state.o;
+    this.maxsize = state.m;
+    this.#key = key;
+    if (link.gone !== undefined) this.#broken = link.gone;
+    else link.receivers.set(this.#id, this);
+  }
+
+  onFrame(frame: Frame): void {
+    switch (frame.op) {
+      case Q_ITEM:
+        this.#received.push({ seq: frame.a, item: { bytes: frame.payload, flags: frame.flags } });
+        this.#changed.wake();
+        break;
+      case Q_RECLAIM:
+        this.#windowOpen = false;
+        this.#giveBack(false);
+        if (this.#pendingGets > 0) this.#want();
+        break;
+      case REPLY: {
+        const request = this.#requests.get(frame.a);
+        this.#requests.delete(frame.a);
+        request?.resolve(frame.b, frame.payload);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  onOwnerGone(error: BrokenPipeError): void {
+    this.#broken = error;
+    for (const request of this.#requests.values()) request.reject(error);
+    this.#requests.clear();
+    this.#changed.wake();
+  }
+
+  async put(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void> {
+    this.#check(true);
+    const wire = this.#link.wire;
+    if (this.maxsize <= 0) {
+      // Unbounded: nothing to wait for but the socket itself (a slow owner pushes back).
+      wire.send(Q_PUT, this.#id, 0, 1, item.flags, item.bytes);
+      if (wire.congested) {
+        this.#link.hold();
+        await wire.drained().finally(() => this.#link.release());
+      }
+      return;
+    }
+    const wait = block && timeoutMs !== 0;
+    const { id, reply } = this.#request(Q_PUT, wait ? 1 : 0, item);
+    let status: number;
+    if (!wait || timeoutMs === undefined) {
+      ({ status } = await reply);
+    } else {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      const first = await Promise.race([reply, late]);
+      clearTimeout(timer);
+      if (first === undefined) {
+        // Ask the owner to give up the put: it answers FULL, or OK if the item got in meanwhile.
+        this.#link.wire.send(Q_CANCEL, this.#id, id);
+      }
+      ({ status } = await reply);
+    }
+    if (status === FULL) throw new Full();
+  }
+
+  async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
+    let got: Message | undefined;
+    const take = (): boolean => {
+      if (this.#closed) throw new OSError('handle is closed');
+      const next = this.#received.shift();
+      if (next === undefined) {
+        if (this.#broken !== undefined) throw this.#broken;
+        return false;
+      }
+      this.#read = next.seq;
+      this.#gotten++;
+      this.#scheduleAck();
+      got = next.item;
+      return true;
+    };
+    if (take()) return got!;
+    if (!block || timeoutMs === 0) {
+      // Ask the owner for one item now; it comes (if any) before the answer.
+      await this.#request(Q_GETNOW, 0).reply;
+      if (take()) return got!;
+      throw new Empty();
+    }
+    this.#pendingGets++;
+    this.#want();
+    try {
+      if (!(await waitFor(this.#changed, take, timeoutMs, this.#link))) throw new Empty();
+    } finally {
+      this.#pendingGets--;
+    }
+    return got!;
+  }
+
+  async size(): Promise<number> {
+    this.#check(false);
+    const { payload } = await this.#request(Q_SIZE, 0).reply;
+    return deserialize(payload) as number;
+  }
+
+  taskDone(): void {
+    this.#check(false);
+    // Counted per handle: the owner cannot answer synchronously, and Python raises at the call.
+    if (this.#tasksDone >= this.#gotten) throw tooManyTaskDone();
+    this.#tasksDone++;
+    this.#link.wire.send(Q_TASK_DONE, this.#id, 1);
+  }
+
+  async join(): Promise<void> {
+    this.#check(false);
+    await this.#request(Q_JOIN, 0).reply;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#broken === undefined) this.#giveBack(true);
+    this.#link.receivers.delete(this.#id);
+    if (runtime().handles.get(this.#key) !== undefined) runtime().handles.delete(this.#key);
+    this.#changed.wake();
+  }
+
+  joinThread(): Promise<void> {
+    return this.#link.wire.drained();
+  }
+
+  reduce(type: QueueType): QueueState {
+    this.#check(false);
+    return { k: 'queue', a: this.#link.address, o: this.#id, m: this.maxsize, t: type };
+  }
+
+  #check(forPut: boolean): void {
+    if (this.#closed) throw forPut ? closedForPut() : new OSError('handle is closed');
+    if (this.#broken !== undefined) throw this.#broken;
+  }
+
+  #want(): void {
+    if (this.#windowOpen || this.#broken !== undefined) return;
+    this.#windowOpen = true;
+    this.#link.wire.send(Q_WANT, this.#id, CONSUMER_WINDOW);
+  }
+
+  /** Gives back the items pushed here and not handed out; `detach`: and no more pushes. */
+  #giveBack(detach: boolean): void {
+    const items = this.#received.drain();
+    const last = items.length > 0 ? items[items.length - 1]!.seq : this.#read;
+    this.#link.wire.send(Q_RETURN, this.#id, this.#read, detach ? 0 : last);
+  }
+
+  #scheduleAck(): void {
+    if (this.#ackScheduled) return;
+    this.#ackScheduled = true;
+    // One acknowledgement per turn: an item is taken once the turn its get returned it ends.
+    process.nextTick(() => {
+      this.#ackScheduled = false;
+      if (!this.#closed && this.#broken === undefined) this.#link.wire.send(Q_ACK, this.#id, this.#read);
+    });
+  }
+
+  #request(op: number, b: number, item?: Message): { id: number; reply: Promise<{ status: number; payload: Buffer }> } {
+    const id = ++this.#nextRequest;
+    this.#link.hold();
+    const reply = new Promise<{ status: number; payload: Buffer }>((resolve, reject) => {
+      this.#requests.set(id, { resolve: (status, payload) => resolve({ status, payload }), reject });
+    }).finally(() => this.#link.release());
+    this.#link.wire.send(op, this.#id, id, b, item?.flags ?? 0, item?.bytes);
+    return { id, reply };
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The object model's machinery in one thread: the object server that serves the objects this
+ * thread owns, the links to other owners that this thread's handles use, and how a value
+ * crosses (serialized, with the handles inside it reduced).
+ *
+ * ```
+ *  owner thread (created the queue)                       any other thread or process
+ *  ┌──────────────────────────────┐                        ┌────────────────────────────┐
+ *  │ Queue ──▶ QueueCore ◀─ objects│◀── Unix socket ───────│ Link ◀── Queue (remote)     │
+ *  │            ▲   (by id)        │   frames.ts, one per  │  └── receivers (by obj id)  │
+ *  │ server: \0concurrent-pid-tid-r│   (client thread,     │                            │
+ *  │   Peer per accepted socket    │    owner)             │                            │
+ *  └──────────────────────────────┘                        └────────────────────────────┘
+ * ```
+ *
+ * Invariants:
+ * - One server per thread, started the first time one of its objects is sent away; its
+ *   address is a Linux abstract socket (no file, gone with the process even after SIGKILL),
+ *   elsewhere a socket file in the temporary directory, removed at exit.
+ * - One link per (this thread, owner), opened the first time a handle to one of that owner's
+ *   objects is revived here; all those handles share it.
+ * - Nothing here keeps the event loop alive by itself: sockets are unref'd, and ref'd only
+ *   while some operation of this thread waits ({@link Link.hold}, {@link holdServer}).
+ * - The state lives on `globalThis` under a registered symbol, so that two copies of this
+ *   package in one thread (src and dist under a test runner, or two installs) share one
+ *   server and one set of links.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { threadId } from 'node:worker_threads';
+import { enableReduction, reduceValue, reviveValue } from '@concurrent/futures/internal';
+import { BrokenPipeError } from '../errors.js';
+import { type Frame, FrameSocket } from './frames.js';
+import { F_REDUCED, P_DEAD } from './ops.js';
+
+/** An object this thread owns and serves, as its server sees it. */
+export interface Served {
+  onFrame(peer: Peer, frame: Frame): void;
+  /** The peer's connection closed: whatever it held is released. */
+  onPeerClosed(peer: Peer): void;
+}
+
+/** One accepted connection: another thread or process using objects of this thread. */
+export class Peer {
+  readonly wire: FrameSocket;
+  /** The objects this peer used: they hear when it goes. */
+  readonly touched = new Set<Served>();
+  readonly id: number;
+  static #count = 0;
+
+  constructor(wire: FrameSocket) {
+    this.wire = wire;
+    this.id = ++Peer.#count;
+  }
+}
+
+/** What a handle registers on its link to hear from its owner. */
+export interface Receiver {
+  onFrame(frame: Frame): void;
+  /** The owner is gone (exited, or never reachable): fail what waits, refuse what comes. */
+  onOwnerGone(error: BrokenPipeError): void;
+}
+
+/** This thread's connection to one owner. */
+export class Link {
+  readonly address: string;
+  readonly wire: FrameSocket;
+  readonly receivers = new Map<number, Receiver>();
+  #holds = 0;
+  #gone: BrokenPipeError | undefined;
+
+  constructor(address: string) {
+    this.address = address;
+    const socket = connect({ path: address });
+    socket.unref();
+    this.wire = new FrameSocket(
+      socket,
+      (frame) => this.receivers.get(frame.obj)?.onFrame(frame),
+      (error) => this.#lost(error),
+    );
+  }
+
+  /** Why the link is gone, if it is. */
+  get gone(): BrokenPipeError | undefined {
+    return this.#gone;
+  }
+
+  /** An operation of this thread waits on this owner: keep the event loop alive. */
+  hold(): void {
+    if (this.#holds++ === 0 && this.#gone === undefined) this.wire.socket.ref();
+  }
+
+  release(): void {
+    if (--this.#holds === 0 && this.#gone === undefined) this.wire.socket.unref();
+  }
+
+  #lost(error: Error | undefined): void {
+    const state = runtime();
+    if (state.links.get(this.address) === this) state.links.delete(this.address);
+    const [, pid, tid] = /concurrent-(\d+)-(\d+)-/.exec(this.address) ?? [];
+    const who = pid === undefined ? this.address : `process ${pid}${tid === '0' ? '' : `, thread ${tid}`}`;
+    this.#gone = new BrokenPipeError(`the owner of this object (${who}) has exited or closed the connection`, error === undefined ? undefined : { cause: error });
+    for (const receiver of [...this.receivers.values()]) receiver.onOwnerGone(this.#gone);
+    this.receivers.clear();
+  }
+}
+
+interface State {
+  address: string | undefined;
+  server: Server | undefined;
+  readonly objects: Map<number, Served>;
+  /** What a reviver in this thread returns for an object of this thread (by id). */
+  readonly locals: Map<number, (state: Record<string, unknown>) => unknown>;
+  nextId: number;
+  serverHolds: number;
+  readonly links: Map<string, Link>;
+  /** Revived handles of this thread, so that one object has one handle here. */
+  readonly handles: Map<string, unknown>;
+}
+
+const SLOT = Symbol.for('@concurrent/multiprocessing.sharing');
+type Global = typeof globalThis & { [SLOT]?: State };
+
+/** This thread's state (made on first use). */
+export function runtime(): State {
+  const g = globalThis as Global;
+  return (g[SLOT] ??= {
+    address: undefined,
+    server: undefined,
+    objects: new Map(),
+    locals: new Map(),
+    nextId: 0,
+    serverHolds: 0,
+    links: new Map(),
+    handles: new Map(),
+  });
+}
+
+enableReduction();
+
+function newAddress(): string {
+  const name = `concurrent-${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`;
+  // Abstract sockets have no file: nothing to remove, even when the process is killed.
+  return process.platform === 'linux' ? `\0${name}` : join(tmpdir(), `${name}.sock`);
+}
+
+/** This thread's server address, starting the server on first use. */
+export function serverAddress(): string {
+  const state = runtime();
+  if (state.address !== undefined) return state.address;
+  const address = newAddress();
+  const server = createServer({ noDelay: true }, (socket) => {
+    socket.unref();
+    const peer: Peer = new Peer(
+      new FrameSocket(
+        socket,
+        (frame) => {
+          const served = state.objects.get(frame.obj);
+          if (served === undefined) {
+            peer.wire.send(P_DEAD, frame.obj);
+            return;
+          }
+          peer.touched.add(served);
+          served.onFrame(peer, frame);
+        },
+        () => {
+          for (const served of peer.touched) served.onPeerClosed(peer);
+          peer.touched.clear();
+        },
+      ),
+    );
+  });
+  // A failure to listen (it should not happen with a fresh random name) leaves every client
+  // with a refused connection, which fails their operations: say why here too.
+  server.on('error', (error) => console.error('@concurrent/multiprocessing: object server failed:', error));
+  // listen() binds synchronously for a Unix socket: the address works once this returns.
+  server.listen(address);
+  if (state.serverHolds === 0) server.unref();
+  if (!address.startsWith('\0')) {
+    process.once('exit', () => {
+      try {
+        unlinkSync(address);
+      } catch {
+        // Already gone.
+      }
+    });
+  }
+  state.address = address;
+  state.server = server;
+  return address;
+}
+
+/**
+ * Registers an object this thread owns, to be served once it is sent away; `local` makes the
+ * handle a reviver in this same thread returns (an object that came back home).
+ */
+export function register(served: Served, local: (state: Record<string, unknown>) => unknown): number {
+  const state = runtime();
+  const id = ++state.nextId;
+  state.objects.set(id, served);
+  state.locals.set(id, local);
+  return id;
+}
+
+/** An operation on an object of this thread waits: keep the event loop alive if others may answer. */
+export function holdServer(): void {
+  const state = runtime();
+  if (state.serverHolds++ === 0) state.server?.ref();
+}
+
+export function releaseServer(): void {
+  const state = runtime();
+  if (--state.serverHolds === 0) state.server?.unref();
+}
+
+/** This thread's link to `address`, connecting on first use. */
+export function linkTo(address: string): Link {
+  const state = runtime();
+  let link = state.links.get(address);
+  if (link === undefined) {
+    link = new Link(address);
+    state.links.set(address, link);
+  }
+  return link;
+}
+
+/**
+ * Resolves once everything this thread has sent to other owners is in the kernel's hands (or
+ * `limitMs` passed): a process about to exit calls it so that its last puts are not lost.
+ */
+export async function flushLinks(limitMs = 5_000): Promise<void> {
+  const links = [...runtime().links.values()];
+  if (links.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(links.map((link) => link.wire.drained())),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, limitMs);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/** A value as it crosses: reduced (handles inside become their wire form), then serialized. */
+export function encode(value: unknown, what: string): { bytes: Buffer; flags: number } {
+  let flags = 0;
+  try {
+    const reduced = reduceValue(value, 'process');
+    if (reduced !== undefined) {
+      value = reduced.value;
+      flags = F_REDUCED;
+    }
+    return { bytes: serialize(value), flags };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TypeError(`${what} could not be sent: ${reason}`, { cause: error });
+  }
+}
+
+/** The value again; handles inside are revived (which may take a module import, hence the promise). */
+export function decode(bytes: Buffer, flags: number): unknown {
+  const value: unknown = deserialize(bytes);
+  return (flags & F_REDUCED) === 0 ? value : reviveValue(value);
+}
+
+/**
+ * The URL of a module of this package's built JavaScript, also when this code runs from `src`
+ * under a test runner: a reviver runs in another process or worker, which needs real JS.
+ */
+export function builtModule(path: string): string {
+  const here = new URL('..', import.meta.url);
+  const dist = here.pathname.endsWith('/src/') ? new URL('../dist/', here) : here;
+  return new URL(path, dist).href;
+}
