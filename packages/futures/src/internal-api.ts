@@ -11,6 +11,7 @@
  * @module
  */
 export { addClosureHint } from './internal/function-source.js';
+export { childEnv, childExecArgv } from './internal/child-launch.js';
 export { aliasedOption, checkOptionKeys, checkOptionsObject } from './internal/validate.js';
 export { resolveTask } from './worker-entry/runner.js';
 export type { TaskSpec } from './worker-entry/protocol.js';

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BrokenProcessPool } from './errors.js';
 import { BASE_OPTION_KEYS, checkOptionKeys, type ExecutorOptions } from './executor.js';
+import { childEnv, childExecArgv } from './internal/child-launch.js';
 import { aliasedOption, describe } from './internal/validate.js';
 import { ProcessHandle } from './worker-pool/handle.js';
 import { checkPoolOptions, POOL_OPTION_KEYS, type WorkerPoolOptions } from './worker-pool/options.js';
@@ -70,7 +71,17 @@ export class ProcessPoolExecutor extends PoolExecutor {
     if (serialization !== 'advanced' && serialization !== 'json') {
       throw new TypeError(`Expected \`serialization\` to be 'advanced' or 'json', got ${describe(serialization)}`);
     }
-    const spawnOptions = { entry: childEntry(), serialization, env: checked.env, execArgv: checked.execArgv ?? process.execArgv };
+    // What children inherit of how this process was started: docs/launching.md. The env is
+    // read at each spawn, as a fork would read process.env then.
+    const execArgv = checked.execArgv ?? childExecArgv('process');
+    const spawnOptions = {
+      entry: childEntry(),
+      serialization,
+      execArgv,
+      get env() {
+        return childEnv(checked.env, 'process');
+      },
+    };
     super(options, availableParallelism(), `ProcessPoolExecutor-${poolCounter++}`, checked, {
       kind: 'process',
       spawn: (events) => new ProcessHandle(spawnOptions, events),

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BrokenWorkerPool } from './errors.js';
 import { BASE_OPTION_KEYS, checkOptionKeys, type ExecutorOptions } from './executor.js';
+import { childEnv, childExecArgv } from './internal/child-launch.js';
 import { describe } from './internal/validate.js';
 import { checkPoolOptions, POOL_OPTION_KEYS, type WorkerPoolOptions } from './worker-pool/options.js';
 import { PoolExecutor } from './worker-pool/pool-executor.js';
@@ -63,7 +64,17 @@ export class WorkerThreadPoolExecutor extends PoolExecutor {
       throw new TypeError(`Expected \`resourceLimits\` to be an object, got ${describe(resourceLimits)}`);
     }
     if (resourceLimits !== undefined) checkOptionKeys(resourceLimits, RESOURCE_LIMIT_KEYS, 'WorkerThreadPoolExecutor `resourceLimits`');
-    const spawnOptions = { entry: threadEntry(), env: checked.env, execArgv: checked.execArgv, resourceLimits };
+    // What threads inherit of how this process was started: docs/launching.md (undefined:
+    // implicitly, all of it). The env is read at each spawn.
+    const execArgv = checked.execArgv ?? childExecArgv('thread');
+    const spawnOptions = {
+      entry: threadEntry(),
+      execArgv,
+      resourceLimits,
+      get env() {
+        return childEnv(checked.env, 'thread');
+      },
+    };
     super(options, availableParallelism(), `WorkerThreadPoolExecutor-${poolCounter++}`, checked, {
       kind: 'thread',
       spawn: (events) => new ThreadHandle(spawnOptions, events),
