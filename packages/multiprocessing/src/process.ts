@@ -16,7 +16,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isTaskRef, type Task } from '@concurrent/futures';
-import { reduceValue, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
+import { childEnv, childExecArgv, reduceValue, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
 import { START, type StartMessage } from './process-protocol.js';
 import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
 
@@ -152,7 +152,10 @@ export class Process<A extends unknown[] = unknown[]> {
     if (this.#child !== undefined) throw new AssertionError({ message: 'cannot start a process twice' });
     const child = fork(childEntry(), [], {
       serialization: 'advanced',
-      execArgv: [...process.execArgv],
+      // What the child inherits of how this process was started: @concurrent/futures's
+      // docs/launching.md (the same rule as the process pools).
+      execArgv: [...childExecArgv('process')],
+      env: childEnv(process.env, 'process'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let message: StartMessage;
