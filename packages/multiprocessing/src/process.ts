@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { isTaskRef, type Task } from '@concurrent/futures';
 import { childEnv, childExecArgv, reduceValue, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
 import { START, type StartMessage } from './process-protocol.js';
+import { collectTransits } from './sharing/runtime.js';
 import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
 
 /** Options of {@link Process}. Mirrors the parameters of `multiprocessing.Process`. */
@@ -33,6 +34,8 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
 }
 
 const PROCESS_KEYS = ['target', 'args', 'name', 'daemon'];
+/** How long after a child's exit a pipe end it never took over is closed (see start()). */
+const TRANSIT_GRACE_MS = 100;
 
 let counter = 0;
 /** Started children whose exit has not been seen yet. */
@@ -161,9 +164,13 @@ export class Process<A extends unknown[] = unknown[]> {
     let message: StartMessage;
     try {
       // Queues and pipe ends among the arguments travel as handles (reduction), revived in the child.
-      const reduced = reduceValue(this.#args, 'process');
+      const { value: reduced, voids } = collectTransits(() => reduceValue(this.#args, 'process'));
       message = { type: START, target: this.#target, args: (reduced?.value ?? this.#args) as unknown[], name: this.name, daemon: this.#daemon, revive: reduced !== undefined };
       child.send(message);
+      // A pipe end the child never took over (it died first) is closed, so that the other end
+      // reads EOF instead of waiting forever. Not at once: what the child sent just before it
+      // exited may still be unread in the socket.
+      if (voids.length > 0) child.once('exit', () => setTimeout(() => voids.forEach((voidIt) => voidIt()), TRANSIT_GRACE_MS).unref());
     } catch (error) {
       child.kill('SIGKILL');
       const reason = error instanceof Error ? error.message : String(error);

@@ -15,9 +15,9 @@ import { BufferTooShort, EOFError, OSError } from '../errors.js';
 import { checkTimeout } from '../validate.js';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
-import { F_BYTES, P_ACK, P_ATTACH, P_CLOSE, P_DEAD, P_EOF, P_HANDOFF, P_MSG, P_SEND } from './ops.js';
+import { F_BYTES, P_ACK, P_ATTACH, P_CLOSE, P_DEAD, P_EOF, P_HANDOFF, P_MSG, P_SEND, P_VOID } from './ops.js';
 import { brokenPipe, type EndCore, type Message, movedError, newPipeCore } from './pipe-core.js';
-import { builtModule, decode, encode, holdServer, type Link, linkTo, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
+import { builtModule, decode, encode, holdServer, type Link, linkTo, noteTransit, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
 import { type Keeper, Signal, waitFor } from './signal.js';
 
 /** What a pipe end is on the wire. */
@@ -97,6 +97,8 @@ class LocalPort implements Port {
     const state: EndState = { k: 'end', a: serverAddress(), o: this.#core.id, t: token, r: this.readable, w: this.writable };
     this.#done = movedError('this Connection');
     this.#core.handOff(token);
+    const core = this.#core;
+    noteTransit(() => core.voidTransit(token));
     return state;
   }
 }
@@ -110,7 +112,6 @@ class RemotePort implements Port, Receiver {
   readonly #received = new Deque<{ readonly seq: number; readonly message: Message }>();
   readonly #changed = new Signal();
   #read = 0;
-  #ackScheduled = false;
   /** The owner said: no more messages will come (the other end is closed), or this end is dead. */
   #eof = false;
   #broken: Error | undefined;
@@ -164,14 +165,7 @@ class RemotePort implements Port, Receiver {
       return undefined;
     }
     this.#read = next.seq;
-    if (!this.#ackScheduled) {
-      // One acknowledgement per turn, however many messages the turn read.
-      this.#ackScheduled = true;
-      process.nextTick(() => {
-        this.#ackScheduled = false;
-        if (this.#done === undefined) this.#link.wire.send(P_ACK, this.#id, this.#read);
-      });
-    }
+    this.#link.wire.ack(P_ACK, this.#id, this.#read);
     return next.message;
   }
 
@@ -192,6 +186,9 @@ class RemotePort implements Port, Receiver {
     this.#received.drain();
     this.#done = movedError('this Connection');
     this.#changed.wake();
+    const link = this.#link;
+    const id = this.#id;
+    noteTransit(() => link.wire.send(P_VOID, id, 0, 0, 0, Buffer.from(token, 'latin1')));
     return { k: 'end', a: this.#link.address, o: this.#id, t: token, r: this.readable, w: this.writable };
   }
 }

@@ -63,6 +63,8 @@ export class FrameSocket {
   /** Bytes needed before the next frame can be cut: its length field, then the whole frame. */
   #need = 4;
   #closed = false;
+  /** Acknowledgement frames queued in this batch, by op and object: updated in place. */
+  readonly #acks = new Map<number, Buffer>();
   readonly #onFrame: (frame: Frame) => void;
   readonly #onClose: (error: Error | undefined) => void;
   readonly #flushTick = (): void => {
@@ -102,9 +104,27 @@ export class FrameSocket {
     }
   }
 
+  /**
+   * Queues an acknowledgement ("up to `a`"): if one for the same op and object is still in
+   * this batch, it is raised to `a` instead of adding a frame. Being queued at once, it leaves
+   * before anything the caller sends after it.
+   */
+  ack(op: number, obj: number, a: number): void {
+    if (this.#closed) return;
+    const key = op * 2 ** 32 + obj;
+    const queued = this.#acks.get(key);
+    if (queued !== undefined) {
+      queued.writeDoubleLE(a, 10);
+      return;
+    }
+    this.send(op, obj, a);
+    this.#acks.set(key, this.#out[this.#out.length - 1]!);
+  }
+
   /** Writes what is queued now. */
   flush(): void {
     const out = this.#out;
+    this.#acks.clear();
     if (out.length === 0 || this.#closed) return;
     const bytes = this.#outBytes;
     this.#out = [];

@@ -16,6 +16,8 @@ export const P_ACK = 3;
 export const P_CLOSE = 4;
 /** This end was sent on; messages after seq `a` were not read. payload: the new token. */
 export const P_HANDOFF = 5;
+/** The end sent with this token never arrived (its receiver exited first): close it if still in transit. payload: the token. */
+export const P_VOID = 6;
 
 // Owner → handle: pipe ends.
 /** A message for this end: seq `a`, flags, payload. */

@@ -25,7 +25,7 @@
 import { BrokenPipeError, OSError } from '../errors.js';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
-import { P_ACK, P_ATTACH, P_CLOSE, P_DEAD, P_EOF, P_HANDOFF, P_MSG, P_SEND } from './ops.js';
+import { P_ACK, P_ATTACH, P_CLOSE, P_DEAD, P_EOF, P_HANDOFF, P_MSG, P_SEND, P_VOID } from './ops.js';
 import { type Peer, type Served, register } from './runtime.js';
 import { Signal } from './signal.js';
 
@@ -118,7 +118,16 @@ export class EndCore implements Served {
     });
   }
 
+  /** The transfer named `token` never arrived: if the end still waits for it, it is closed. */
+  voidTransit(token: string): void {
+    if (this.holder.kind === 'transit' && this.holder.token === token) this.close();
+  }
+
   onFrame(peer: Peer, frame: Frame): void {
+    if (frame.op === P_VOID) {
+      this.voidTransit(frame.payload.toString('latin1'));
+      return;
+    }
     if (frame.op === P_ATTACH) {
       const token = frame.payload.toString('latin1');
       if (this.closed) {

@@ -143,7 +143,6 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   #nextRequest = 0;
   /** Seq of the last item handed to the user. */
   #read = 0;
-  #ackScheduled = false;
   /** Whether the owner has our window open (we asked, and it has not reclaimed since). */
   #windowOpen = false;
   #pendingGets = 0;
@@ -282,8 +281,10 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     this.#changed.wake();
   }
 
-  joinThread(): Promise<void> {
-    return this.#link.wire.drained();
+  /** Resolves once the owner has every item this thread put (a round trip after them: one connection keeps order). */
+  async joinThread(): Promise<void> {
+    if (this.#broken !== undefined) return;
+    await this.#request(Q_SIZE, 0).reply.catch(() => undefined);
   }
 
   reduce(type: QueueType): QueueState {
@@ -310,13 +311,10 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   }
 
   #scheduleAck(): void {
-    if (this.#ackScheduled) return;
-    this.#ackScheduled = true;
-    // One acknowledgement per turn: an item is taken once the turn its get returned it ends.
-    process.nextTick(() => {
-      this.#ackScheduled = false;
-      if (!this.#closed && this.#broken === undefined) this.#link.wire.send(Q_ACK, this.#id, this.#read);
-    });
+    // Queued now (one frame per batch, raised in place), so it leaves before anything this
+    // thread sends after the get returned: a consumer that exits right after still has its
+    // items counted as taken.
+    this.#link.wire.ack(Q_ACK, this.#id, this.#read);
   }
 
   #request(op: number, b: number, item?: Message): { id: number; reply: Promise<{ status: number; payload: Buffer }> } {

@@ -159,8 +159,11 @@ export class Queue<T = unknown> implements Reducible {
   }
 
   /**
-   * Resolves once every item this handle put has left this process (Python: joins the feeder
-   * thread). A `Process` child does this by itself before it exits. Mirrors
+   * Resolves once the queue has every item this thread put. A put from another process or
+   * thread returns before its item reached the queue (Python's feeder thread does the same),
+   * so a producer that reports "done" by another way than this queue (a pool task's result, a
+   * message on another pipe) awaits this first, or a consumer may see its "done" before its
+   * last items. A `Process` child's items are delivered before it exits without it. Mirrors
    * `Queue.join_thread` (which Python allows only after `close()`; here it works any time).
    */
   joinThread(): Promise<void> {

@@ -219,6 +219,29 @@ export function releaseServer(): void {
   if (--state.serverHolds === 0) state.server?.unref();
 }
 
+let transits: (() => void)[] | undefined;
+
+/**
+ * Runs `reduce` and collects, for every pipe end it sent on, how to void that transfer (close
+ * the end if it never arrived). `Process` calls these when its child exits: a child that dies
+ * before it took its end over must not leave the other end waiting forever.
+ */
+export function collectTransits<T>(reduce: () => T): { value: T; voids: (() => void)[] } {
+  const outer = transits;
+  const voids: (() => void)[] = [];
+  transits = voids;
+  try {
+    return { value: reduce(), voids };
+  } finally {
+    transits = outer;
+  }
+}
+
+/** Called by a pipe end as it is reduced (see {@link collectTransits}). */
+export function noteTransit(voidIt: () => void): void {
+  transits?.push(voidIt);
+}
+
 /** This thread's link to `address`, connecting on first use. */
 export function linkTo(address: string): Link {
   const state = runtime();
@@ -235,8 +258,10 @@ export function linkTo(address: string): Link {
  * `limitMs` passed): a process about to exit calls it so that its last puts are not lost.
  */
 export async function flushLinks(limitMs = 5_000): Promise<void> {
+  if (runtime().links.size === 0) return;
+  // Let this turn's queued work (a send at the end of the target) reach the sockets first.
+  await new Promise((resolve) => setImmediate(resolve));
   const links = [...runtime().links.values()];
-  if (links.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(links.map((link) => link.wire.drained())),
