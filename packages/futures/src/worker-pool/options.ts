@@ -20,9 +20,11 @@ export const AUTO_PREFETCH_WINDOW_MS = 1;
 /** Options shared by the worker-thread and process pools. */
 export interface WorkerPoolOptions {
   /**
-   * Node options for the workers. Default: the parent's `process.execArgv`, so loaders carry
-   * over (threads inherit them implicitly, which also admits flags such as `--expose-gc`
-   * that a Worker refuses when they are passed explicitly).
+   * Node options for the workers, passed exactly as given. Default: the parent's
+   * `process.execArgv` (and `NODE_OPTIONS`) less what names what to run or how to debug,
+   * test or watch it (`-e`, `-p`, `--input-type`, `--test`, `--watch`, `--inspect*`, ...), so
+   * loaders and limits carry over and the user's script runs once, in the parent only
+   * (docs/launching.md, decision 0010).
    */
   execArgv?: readonly string[] | undefined;
   /** The workers' environment (default: the parent's). */
