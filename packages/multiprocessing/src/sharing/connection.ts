@@ -46,6 +46,9 @@ export interface Port {
   reduce(): EndState;
 }
 
+/** A remote reader sends its acknowledgement at least every this many messages (a quarter of the owner's window). */
+const ACK_EVERY = 1024;
+
 const SERVER_KEEPER: Keeper = { hold: holdServer, release: releaseServer };
 
 function newToken(): string {
@@ -112,6 +115,7 @@ class RemotePort implements Port, Receiver {
   readonly #received = new Deque<{ readonly seq: number; readonly message: Message }>();
   readonly #changed = new Signal();
   #read = 0;
+  #unflushed = 0;
   /** The owner said: no more messages will come (the other end is closed), or this end is dead. */
   #eof = false;
   #broken: Error | undefined;
@@ -166,6 +170,13 @@ class RemotePort implements Port, Receiver {
     }
     this.#read = next.seq;
     this.#link.wire.ack(P_ACK, this.#id, this.#read);
+    // As for queues: a long burst read in one turn sends its acknowledgement on the way.
+    if (++this.#unflushed >= ACK_EVERY) {
+      this.#unflushed = 0;
+      this.#link.wire.flush();
+    } else if (this.#unflushed === 1) {
+      process.nextTick(() => (this.#unflushed = 0));
+    }
     return next.message;
   }
 

@@ -109,12 +109,13 @@ export class FrameSocket {
    * this batch, it is raised to `a` instead of adding a frame. Being queued at once, it leaves
    * before anything the caller sends after it.
    */
-  ack(op: number, obj: number, a: number): void {
+  ack(op: number, obj: number, a: number, add = false): void {
     if (this.#closed) return;
     const key = op * 2 ** 32 + obj;
     const queued = this.#acks.get(key);
     if (queued !== undefined) {
-      queued.writeDoubleLE(a, 10);
+      // `add`: a count (tasks done) rather than a position.
+      queued.writeDoubleLE(add ? queued.readDoubleLE(10) + a : a, 10);
       return;
     }
     this.send(op, obj, a);

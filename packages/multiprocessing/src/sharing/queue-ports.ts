@@ -149,6 +149,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   /** Items this handle's gets returned, and taskDone() calls it made (JoinableQueue). */
   #gotten = 0;
   #tasksDone = 0;
+  /** Items taken since the acknowledgement last left. */
+  #unflushed = 0;
   #closed = false;
   #broken: BrokenPipeError | undefined;
 
@@ -264,7 +266,7 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     // Counted per handle: the owner cannot answer synchronously, and Python raises at the call.
     if (this.#tasksDone >= this.#gotten) throw tooManyTaskDone();
     this.#tasksDone++;
-    this.#link.wire.send(Q_TASK_DONE, this.#id, 1);
+    this.#link.wire.ack(Q_TASK_DONE, this.#id, 1, true);
   }
 
   async join(): Promise<void> {
@@ -315,6 +317,14 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     // thread sends after the get returned: a consumer that exits right after still has its
     // items counted as taken.
     this.#link.wire.ack(Q_ACK, this.#id, this.#read);
+    // Half a window read in one turn: send the acknowledgement now, so the owner refills the
+    // window while the rest is read, instead of the stream stopping at each window's end.
+    if (++this.#unflushed >= CONSUMER_WINDOW / 2) {
+      this.#unflushed = 0;
+      this.#link.wire.flush();
+    } else if (this.#unflushed === 1) {
+      process.nextTick(() => (this.#unflushed = 0));
+    }
   }
 
   #request(op: number, b: number, item?: Message): { id: number; reply: Promise<{ status: number; payload: Buffer }> } {
