@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { randomUUID } from 'node:crypto';
 
 /** The method by which an object says how it travels (see {@link Reducible}). */
 export const REDUCE: unique symbol = Symbol.for('@concurrent/futures.reduce');
@@ -66,61 +67,71 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Whether a reducible is reachable from `value` (through arrays and plain objects). */
+function containsReducible(value: unknown): boolean {
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === 'function' && isReducible(node)) return true;
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
+    seen.add(node);
+    if (isReducible(node)) return true;
+    if (Array.isArray(node)) stack.push(...(node as readonly unknown[]));
+    else if (isPlain(node)) stack.push(...Object.values(node as Record<string, unknown>));
+  }
+  return false;
+}
+
 /**
  * `value` with every reducible inside replaced by its wire form, or `undefined` if there was
- * none (then `value` travels as it is).
+ * none (then `value` travels as it is). The wire forms carry `key`, a fresh random string
+ * that the receiver must be given ({@link reviveValue}): data that merely looks like a wire
+ * form (parsed from untrusted JSON, say) is never revived, so it can never name a module to
+ * import.
+ *
+ * The arrays and plain objects around the reducibles are copied, cycles and shared
+ * references included, so the caller's value is left as it was.
  *
  * @throws whatever a reducible's {@link REDUCE} method throws.
  */
-export function reduceValue(value: unknown, destination: Destination): { readonly value: unknown } | undefined {
-  if (flags[ENABLED] !== true) return undefined;
-  const done = new Map<object, unknown>();
-  let found = false;
+export function reduceValue(value: unknown, destination: Destination): { readonly value: unknown; readonly key: string } | undefined {
+  if (flags[ENABLED] !== true || !containsReducible(value)) return undefined;
+  const key = randomUUID();
+  const copies = new Map<object, unknown>();
+  const reduce = (reducible: Reducible): object => ({ [MARK]: { ...reducible[REDUCE](destination), key } });
   const walk = (node: unknown): unknown => {
-    if (typeof node !== 'object' || node === null) {
-      if (typeof node === 'function' && isReducible(node)) {
-        found = true;
-        return { [MARK]: node[REDUCE](destination) };
-      }
-      return node;
-    }
-    const seen = done.get(node);
-    if (seen !== undefined || done.has(node)) return seen ?? node;
+    if (typeof node === 'function') return isReducible(node) ? reduce(node) : node;
+    if (typeof node !== 'object' || node === null) return node;
+    if (copies.has(node)) return copies.get(node);
     if (isReducible(node)) {
-      found = true;
-      const marker = { [MARK]: node[REDUCE](destination) };
-      done.set(node, marker);
+      const marker = reduce(node);
+      copies.set(node, marker);
       return marker;
     }
     if (Array.isArray(node)) {
-      // A cycle back to this array keeps the original until the copy is known.
-      done.set(node, node);
-      let copy: unknown[] | undefined;
-      node.forEach((item: unknown, i) => {
-        const reduced = walk(item);
-        if (reduced !== item) (copy ??= node.slice())[i] = reduced;
-      });
-      done.set(node, copy ?? node);
-      return copy ?? node;
+      // Registered before its items are walked, so that a cycle back to it finds the copy.
+      const copy = new Array<unknown>(node.length);
+      copies.set(node, copy);
+      node.forEach((item: unknown, i) => (copy[i] = walk(item)));
+      return copy;
     }
     if (!isPlain(node)) return node;
-    done.set(node, node);
-    let copy: Record<string, unknown> | undefined;
-    for (const [key, item] of Object.entries(node)) {
-      const reduced = walk(item);
-      if (reduced !== item) (copy ??= { ...node })[key] = reduced;
-    }
-    done.set(node, copy ?? node);
-    return copy ?? node;
+    const copy = Object.create(Object.getPrototypeOf(node) as object | null) as Record<string, unknown>;
+    copies.set(node, copy);
+    for (const [name, item] of Object.entries(node)) copy[name] = walk(item);
+    return copy;
   };
-  const result = walk(value);
-  return found ? { value: result } : undefined;
+  return { value: walk(value), key };
 }
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
-function isMarker(value: object): value is { readonly [MARK]: Reduction } {
-  return Object.hasOwn(value, MARK);
+/** A wire form made by {@link reduceValue} with `key` (any key, when `key` is undefined). */
+function isMarker(value: object, key: string | undefined): value is { readonly [MARK]: Reduction } {
+  if (!Object.hasOwn(value, MARK)) return false;
+  const reduction = (value as Record<string, unknown>)[MARK];
+  return typeof reduction === 'object' && reduction !== null && (key === undefined || (reduction as { key?: unknown }).key === key);
 }
 
 async function revive({ module, reviver, state }: Reduction): Promise<unknown> {
@@ -135,12 +146,13 @@ async function revive({ module, reviver, state }: Reduction): Promise<unknown> {
 }
 
 /**
- * `value` with every wire form made by {@link reduceValue} revived into its live object, in
- * place (the value was just deserialized: nobody else holds it).
+ * `value` with every wire form made by {@link reduceValue} with `key` revived into its live
+ * object, in place (the value was just deserialized: nobody else holds it). Give the key
+ * that reduceValue returned; without one, every wire form is revived, whoever made it.
  *
  * @throws (rejects) when a reviver's module cannot be imported or its reviver fails.
  */
-export async function reviveValue(value: unknown): Promise<unknown> {
+export async function reviveValue(value: unknown, key?: string): Promise<unknown> {
   const pending: Promise<void>[] = [];
   const seen = new Set<object>();
   // One object on the wire (the same handle twice in the arguments) is revived once, and
@@ -148,7 +160,7 @@ export async function reviveValue(value: unknown): Promise<unknown> {
   const revived = new Map<object, Promise<unknown>>();
   const walk = (node: unknown, set: (revived: unknown) => void): void => {
     if (typeof node !== 'object' || node === null) return;
-    if (isMarker(node)) {
+    if (isMarker(node, key)) {
       let live = revived.get(node);
       if (live === undefined) {
         live = revive(node[MARK]);

@@ -7,6 +7,9 @@
  * Nothing here is timed: "did not wait for the long task" is checked by finishing while the
  * long task is still held by a closed gate, which only the test opens.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +18,7 @@ import {
   moduleTasks,
   ProcessPoolExecutor,
   type ProcessPoolExecutorOptions,
+  type Task,
   type WorkerInfo,
   WorkerExitError,
   WorkerThreadPoolExecutor,
@@ -135,6 +139,37 @@ describe.each(kinds)('$name', ({ make }) => {
     expect(executor.stats.reclaimed).toBeGreaterThanOrEqual(2);
     gateB.open();
     expect(await second).toBe('second');
+  });
+
+  it('reclaim - a worker stuck in one task, handed and robbed of far more tasks than its claim ring holds: each task runs exactly once', async () => {
+    // Every task a new one to the workers (untimed), so that the recent average stays at the
+    // 300 ms of the warm-up and the stuck worker is not overdue: it keeps being handed tasks
+    // ahead of time, and the free worker keeps taking them back (reclaim.ts).
+    const log = scratch.log();
+    const count = 240;
+    const module = join(scratch.dir, 'distinct-tasks.mjs');
+    const lines = ["import { appendFileSync } from 'node:fs';"];
+    for (let i = 0; i < count; i++) lines.push(`export function t${i}(log) { appendFileSync(log, '${i}\\n'); return ${i}; }`);
+    writeFileSync(module, `${lines.join('\n')}\n`);
+    const distinct = moduleTasks<Record<string, (log: string) => number>>(pathToFileURL(module));
+    const executor = pool({ maxWorkers: 2, prefetch: 32 });
+    await Promise.all([0, 1, 2, 3].map((i) => executor.submit(btasks.hold, 300, i)));
+    const gate = scratch.gate();
+    const mark = scratch.mark();
+    const long = executor.submit(btasks.holdUntilGate, mark, gate.path, 'long');
+    await scratch.waitFor(mark);
+    for (let round = 0; round < count / 24; round++) {
+      const batch = Array.from({ length: 24 }, (_, j) => executor.submit(distinct[`t${round * 24 + j}`] as Task<[string], number>, log));
+      expect(await within(Promise.all(batch), `round ${round} beside the stuck worker`)).toHaveLength(24);
+    }
+    expect(long.running()).toBe(true);
+    gate.open();
+    expect(await long).toBe('long');
+    // The stuck worker now passes over every task taken from it; none runs there again.
+    expect(await executor.submit(btasks.add, 1, 1)).toBe(2);
+    await executor.shutdown();
+    const ran = (await scratch.lines(log)).map(Number).sort((a, b) => a - b);
+    expect(ran).toEqual(Array.from({ length: count }, (_, i) => i));
   });
 
   it('reclaim - stress: random task lengths, prefetch settings and crashes; every future settles as the contract says', async () => {

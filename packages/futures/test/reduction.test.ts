@@ -24,17 +24,26 @@ describe('reduceValue()', () => {
     expect(reduceValue(value, 'process')).toBeUndefined();
   });
 
-  it('reduceValue() - copies only the containers on the way to a reducible, and keeps cycles', () => {
-    const untouched = { deep: [1, 2] };
-    const cyclic: Record<string, unknown> = { token: new Token(1) };
+  it('reduceValue() - copies the containers around reducibles, keeping cycles and shared references within the copy', () => {
+    const shared = { deep: [1, 2] };
+    const cyclic: Record<string, unknown> = { token: new Token(1), shared };
     cyclic.self = cyclic;
-    const reduced = reduceValue([untouched, cyclic], 'thread')?.value as unknown[];
-    expect(reduced[0]).toBe(untouched);
-    expect(reduced[1]).not.toBe(cyclic);
-    expect((reduced[1] as Record<string, unknown>).token).toEqual({
-      '@concurrent/reduced': { module: expect.stringMatching(/reducible\.mjs$/) as unknown, reviver: 'reviveToken', state: { id: 1, destination: 'thread' } },
+    const reduced = reduceValue([shared, cyclic], 'thread');
+    const [first, copy] = reduced?.value as [unknown, Record<string, unknown>];
+    expect(copy).not.toBe(cyclic);
+    expect(copy.self).toBe(copy);
+    expect(copy.shared).toBe(first);
+    expect(copy.token).toEqual({
+      '@concurrent/reduced': {
+        module: expect.stringMatching(/reducible\.mjs$/) as unknown,
+        reviver: 'reviveToken',
+        state: { id: 1, destination: 'thread' },
+        key: reduced?.key,
+      },
     });
+    // The caller's value is left as it was.
     expect(cyclic.token).toBeInstanceOf(Token);
+    expect(cyclic.self).toBe(cyclic);
   });
 
   it('reduceValue() - a reducer that throws fails the call with its error', () => {
@@ -83,6 +92,14 @@ describe.each(kinds)('$name', ({ destination, make }) => {
   it('initargs - a reducible initarg arrives revived in the initializer', async () => {
     const executor = pool({ initializer: rtasks.keepInit, initargs: [new Token(9)] });
     expect(await executor.submit(rtasks.initialized)).toEqual([expect.objectContaining({ revived: true, id: 9, destination })]);
+  });
+
+  it('.submit() - data shaped like a reduced object is never revived: only the wire forms made for this task are', async () => {
+    const executor = pool();
+    const forged = { '@concurrent/reduced': { module: new URL('./fixtures/reducible.mjs', import.meta.url).href, reviver: 'reviveToken', state: { id: 99 } } };
+    const [token, data] = (await executor.submit(rtasks.inspect, new Token(5), forged)) as [ReducibleModule.RevivedToken, unknown];
+    expect(token).toMatchObject({ revived: true, id: 5 });
+    expect(data).toEqual(forged);
   });
 
   it('.submit() - a reducible that refuses to travel fails only that future, with a TypeError saying why', async () => {

@@ -8,8 +8,8 @@
  *                                    ◀────────────  ready | initError { error }
  *  run { tasks, jobs: [{ id, task, args | items }] } ─▶ runs jobs one after another, in order,
  *                                                    each once it won its claim (claims.ts)
- *  abort { id }                      ────────────▶  aborts that job's AbortSignal
- *                                    ◀────────────  results { results: [{ id, values, errors?, ms }] }
+ *  abort { id, seq }                 ────────────▶  aborts that job's AbortSignal
+ *                                    ◀────────────  results { results: [{ id, values, errors?, ms }], skipped? }
  *  (channel closes)                  ────────────▶  exits
  * ```
  *
@@ -46,8 +46,8 @@ export interface Job {
   /** A chunk's items: each call is `fn(item)`, or `fn(...item)` with `spread` (starmap). */
   readonly items?: readonly unknown[];
   readonly spread?: boolean;
-  /** Set when `args` or `items` hold reduced objects to revive first (reduction.ts). */
-  readonly revive?: boolean;
+  /** Set when `args` or `items` hold reduced objects to revive first: their key (reduction.ts). */
+  readonly revive?: string;
 }
 
 /** A thrown value at an item's index, serialized (see remote-error.ts). */
@@ -72,18 +72,26 @@ export type ToWorker =
       readonly type: 'init';
       readonly initializer: TaskSpec | null;
       readonly initargs: readonly unknown[];
-      /** Set when `initargs` hold reduced objects to revive first (reduction.ts). */
-      readonly revive?: boolean;
+      /** Set when `initargs` hold reduced objects to revive first: their key (reduction.ts). */
+      readonly revive?: string;
       /** A worker thread's claims buffer, shared with the pool (claims.ts); a child makes its own. */
       readonly claims?: SharedArrayBuffer;
     }
   | { readonly type: 'run'; readonly tasks: readonly TaskDefinition[]; readonly jobs: readonly Job[] }
-  | { readonly type: 'abort'; readonly id: number };
+  | { readonly type: 'abort'; readonly id: number; readonly seq: number };
 
 export type FromWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'initError'; readonly error: unknown }
-  | { readonly type: 'results'; readonly results: readonly JobResult[] };
+  | {
+      readonly type: 'results';
+      readonly results: readonly JobResult[];
+      /**
+       * Seqs of jobs the worker passed without running them because the pool took them back
+       * (claims.ts): the pool learns it here too, should the agent's answer never arrive.
+       */
+      readonly skipped?: readonly number[];
+    };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -113,7 +121,7 @@ export function isToWorker(message: unknown): message is ToWorker {
     case 'run':
       return Array.isArray(message.jobs) && Array.isArray(message.tasks);
     case 'abort':
-      return typeof message.id === 'number';
+      return typeof message.id === 'number' && typeof message.seq === 'number';
     default:
       return false;
   }

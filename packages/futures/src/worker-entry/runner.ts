@@ -96,7 +96,9 @@ export class Runner {
   readonly #claims: Claims | undefined;
   #running = false;
   /** The job running now (one at a time), so an abort can reach it. */
-  #current: { readonly id: number; readonly context: TaskContext } | undefined;
+  #current: { readonly seq: number; readonly context: TaskContext } | undefined;
+  /** Seqs passed without running since the last message (the pool took them back). */
+  #skipped: number[] = [];
   readonly #tasks = new Map<number, KnownTask>();
   #pending: JobResult[] = [];
   #flushScheduled = false;
@@ -121,7 +123,7 @@ export class Runner {
   handle(message: ToWorker): void {
     switch (message.type) {
       case 'init':
-        this.#initialized = this.#init(message.initializer, message.initargs, message.revive === true);
+        this.#initialized = this.#init(message.initializer, message.initargs, message.revive);
         break;
       case 'run':
         for (const { id, spec } of message.tasks) this.#tasks.set(id, { spec, fn: undefined });
@@ -129,7 +131,7 @@ export class Runner {
         if (!this.#running) void this.#drain();
         break;
       case 'abort':
-        this.#abort(message.id);
+        this.#abort(message.id, message.seq);
         break;
     }
   }
@@ -140,32 +142,48 @@ export class Runner {
    * finished before the fatal one then count as done, and the pool blames the right job.
    */
   flush(): void {
-    if (this.#pending.length === 0) return;
+    if (this.#pending.length === 0 && this.#skipped.length === 0) return;
     const results = this.#pending;
+    const skipped = this.#skipped;
     this.#pending = [];
-    this.#sendResults(results);
+    this.#skipped = [];
+    this.#sendResults(results, skipped);
   }
 
-  #abort(id: number): void {
-    if (this.#current?.id === id) {
+  /**
+   * Aborts job `seq` (by seq: a job taken back and handed to this worker again is here twice
+   * under one id, once passed over and once live).
+   */
+  #abort(id: number, seq: number): void {
+    if (this.#current?.seq === seq) {
       this.#current.context.abort();
       return;
     }
     // Handed over but not started (prefetch): it never runs. Its answer keeps the pool's
     // record of what this worker holds exact; the pool has failed its future already.
-    const index = this.#queue.findIndex((queued) => queued.job.id === id);
+    const index = this.#queue.findIndex((queued) => queued.seq === seq);
     const [queued] = index === -1 ? [] : this.#queue.splice(index, 1);
     if (queued === undefined) return;
-    const { job } = queued;
-    this.#pending.push(jobResult(id, allFailed(job, serializeError(new CancelledError('the task was aborted before it started')))));
+    // Passed here as if run, so that its claim slot moves on; if the pool took it back
+    // meanwhile, it says so as any job passed over.
+    if (this.#claims !== undefined && !this.#claims.start(seq)) {
+      this.#skip(seq);
+      return;
+    }
+    this.#pending.push(jobResult(id, allFailed(queued.job, serializeError(new CancelledError('the task was aborted before it started')))));
     this.#scheduleFlush();
   }
 
-  async #init(initializer: TaskSpec | null, initargs: readonly unknown[], revive: boolean): Promise<boolean> {
+  #skip(seq: number): void {
+    this.#skipped.push(seq);
+    this.#scheduleFlush();
+  }
+
+  async #init(initializer: TaskSpec | null, initargs: readonly unknown[], revive: string | undefined): Promise<boolean> {
     try {
       if (initializer !== null) {
         const fn = await resolveTask(initializer);
-        const args = revive ? ((await reviveValue(initargs)) as unknown[]) : initargs;
+        const args = revive === undefined ? initargs : ((await reviveValue(initargs, revive)) as unknown[]);
         const value = fn(...args);
         if (isThenable(value)) await value;
       }
@@ -184,9 +202,12 @@ export class Runner {
       for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
         const { job, seq } = next;
         // Taken back by the pool (it runs elsewhere): no answer, the pool forgot it here.
-        if (this.#claims !== undefined && !this.#claims.start(seq)) continue;
+        if (this.#claims !== undefined && !this.#claims.start(seq)) {
+          this.#skip(seq);
+          continue;
+        }
         const context = new TaskContext();
-        this.#current = { id: job.id, context };
+        this.#current = { seq, context };
         setCurrentTask(context);
         // A job that first loads its task (a module import) would tell the pool nothing
         // about how long the task itself runs: only jobs of known tasks are timed.
@@ -218,10 +239,10 @@ export class Runner {
   }
 
   #runJob(job: Job): Items | Promise<Items> {
-    if (job.revive === true) {
+    if (job.revive !== undefined) {
       // Handles to shared objects (queues, pipe ends) become live objects first.
       const { revive: _, ...rest } = job;
-      return reviveValue(job.items ?? job.args ?? []).then(
+      return reviveValue(job.items ?? job.args ?? [], job.revive).then(
         (revived) => this.#runJob(job.items === undefined ? { ...rest, args: revived as unknown[] } : { ...rest, items: revived as unknown[] }),
         (error: unknown) => allFailed(job, serializeError(error)),
       );
@@ -303,7 +324,8 @@ export class Runner {
     });
   }
 
-  #sendResults(results: JobResult[]): void {
+  #sendResults(results: JobResult[], skipped: number[]): void {
+    const extra = skipped.length > 0 ? { skipped } : {};
     const transfer: TransferListItem[] = [];
     for (const { values } of results) {
       for (const value of values) {
@@ -312,10 +334,10 @@ export class Runner {
       }
     }
     try {
-      this.#send({ type: 'results', results }, transfer.length > 0 ? transfer : undefined);
+      this.#send({ type: 'results', results, ...extra }, transfer.length > 0 ? transfer : undefined);
     } catch {
       // Some value cannot be serialized: find it, and fail only that item, saying which.
-      this.#send({ type: 'results', results: results.map((result) => this.#sendable(result)) });
+      this.#send({ type: 'results', results: results.map((result) => this.#sendable(result)), ...extra });
     }
   }
 

@@ -17,6 +17,8 @@ export interface WorkerHandle {
   close(): void;
   /** Whether this worker keeps the parent's event loop alive. */
   setRef(ref: boolean): void;
+  /** Whether {@link WorkerHandle.reclaim} can work now (a child's agent has said it is ready). */
+  readonly canReclaim: boolean;
   /**
    * Takes back jobs this worker was handed but has not started, by seq (claims.ts): calls
    * `done` with the seqs it gave back, now or later; the others ran or will run there.
@@ -36,6 +38,11 @@ export interface HandleEvents {
   exit(exitCode: number | null, signal: NodeJS.Signals | null): void;
   /** The worker can now give back jobs it has not started (see WorkerHandle.reclaim). */
   reclaimable(): void;
+  /**
+   * The worker is dead, but its `exit` waits for a last answer on its way: give it nothing
+   * and take nothing from it meanwhile.
+   */
+  exiting(): void;
 }
 
 /** Options for starting a child process worker. */
@@ -93,6 +100,7 @@ export class ProcessHandle implements WorkerHandle {
         events.exit(code, signal);
         return;
       }
+      events.exiting();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, EXIT_ANSWER_GRACE_MS));
       void Promise.race([pipeClosed, grace]).then(() => {
         this.#unanswered();
@@ -130,6 +138,10 @@ export class ProcessHandle implements WorkerHandle {
         resolve();
       });
     });
+  }
+
+  get canReclaim(): boolean {
+    return this.#reclaimPipe !== undefined && !this.#exited;
   }
 
   reclaim(seqs: readonly number[], done: (revoked: readonly number[]) => void): boolean {

@@ -24,8 +24,8 @@ export interface PoolJob {
   readonly batch: Batch | undefined;
   readonly transfer: readonly TransferListItem[] | undefined;
   readonly timeout: number | undefined;
-  /** Set when its arguments hold reduced objects (reduction.ts) to revive before the call. */
-  readonly revive: boolean;
+  /** Set when its arguments hold reduced objects (reduction.ts): their key, to revive them before the call. */
+  readonly revive: string | undefined;
   /** Set once the job was handed to a worker (its future is RUNNING from then on). */
   sent: boolean;
   /** Its number among the jobs sent to its worker, for claims (claims.ts); -1 before. */
@@ -47,6 +47,8 @@ export interface PoolWorker {
   ready: boolean;
   /** Set when the pool itself asked this worker to go: its exit is expected. */
   retiring: boolean;
+  /** Set when the worker is known dead but its exit is not reported yet (handle.ts). */
+  exiting: boolean;
   idleTimer: Timer | undefined;
   /** Set when the pool is killing it over one job (abort or timeout grace expired). */
   killedFor: PoolJob | undefined;
@@ -56,20 +58,22 @@ export interface PoolWorker {
   ref: boolean | undefined;
   /** Jobs sent to it so far: the next job's seq. */
   sent: number;
+  /** Seqs taken back from it that it has not passed yet (it reports them as skipped). */
+  readonly revoked: Set<number>;
   /** When its head job started running, as far as the pool can tell (performance.now()). */
   headSince: number;
 }
 
 export function toWire(job: PoolJob): Job {
   const { batch } = job;
-  const wire: { id: number; task: number; args?: readonly unknown[]; items?: readonly unknown[]; spread?: true; revive?: true } = {
+  const wire: { id: number; task: number; args?: readonly unknown[]; items?: readonly unknown[]; spread?: true; revive?: string } = {
     id: job.id,
     task: job.taskId,
   };
   if (batch === undefined) wire.args = job.args ?? [];
   else wire.items = batch.items;
   if (batch?.spread === true) wire.spread = true;
-  if (job.revive) wire.revive = true;
+  if (job.revive !== undefined) wire.revive = job.revive;
   return wire;
 }
 

@@ -43,6 +43,7 @@ import type { Batch, ChunkResult } from '../map.js';
 import { startTimer } from '../internal/timer.js';
 import { deserializeError } from '../internal/remote-error.js';
 import { type Destination, reduceValue } from '../reduction.js';
+import { CLAIM_SLOTS } from '../worker-entry/claims.js';
 import type { FromWorker, JobResult, TaskDefinition, TaskSpec, ToWorker } from '../worker-entry/protocol.js';
 import type { HandleEvents, WorkerHandle } from './handle.js';
 import {
@@ -150,7 +151,7 @@ export class WorkerPool {
   ): void {
     // Objects that must stay one object (queues, pipe ends) travel as handles: reduced here,
     // once, and revived by the worker before the call (reduction.ts).
-    let reduced: { readonly value: unknown } | undefined;
+    let reduced: { readonly value: unknown; readonly key: string } | undefined;
     try {
       reduced = reduceValue(batch === undefined ? args : batch.items, this.#destination);
     } catch (error) {
@@ -169,7 +170,7 @@ export class WorkerPool {
       future,
       args,
       batch,
-      revive: reduced !== undefined,
+      revive: reduced?.key,
       // Only a thread takes buffers over; a child gets copies, and the job may go anywhere.
       transfer: this.#options.kind === 'thread' ? transfer : undefined,
       timeout: timeout ?? this.#options.taskTimeout,
@@ -245,9 +246,20 @@ export class WorkerPool {
   }
 
   #capacity(worker: PoolWorker, prefetch: number): number {
-    if (worker.retiring || worker.killedFor !== undefined) return 0;
+    if (worker.retiring || worker.exiting || worker.killedFor !== undefined) return 0;
     const limit = Math.min(1 + prefetch, worker.budget);
-    return limit - worker.inflight.length;
+    return Math.min(limit - worker.inflight.length, this.#ringRoom(worker));
+  }
+
+  /**
+   * Seqs that can be sent to `worker` before one would share its claim slot with a job the
+   * worker has not passed yet (claims.ts): jobs taken back stay in its queue until it
+   * reaches them, so a worker stuck in a long task cannot be handed and robbed forever.
+   */
+  #ringRoom(worker: PoolWorker): number {
+    let oldest = worker.inflight[0]?.seq ?? worker.sent;
+    for (const seq of worker.revoked) oldest = Math.min(oldest, seq);
+    return oldest + CLAIM_SLOTS - worker.sent;
   }
 
   #dispatch(): void {
@@ -286,7 +298,7 @@ export class WorkerPool {
     let starting = false;
     let thieves = 0;
     for (const worker of this.#workers) {
-      if (worker.retiring || worker.killedFor !== undefined) continue;
+      if (worker.retiring || worker.exiting || worker.killedFor !== undefined) continue;
       if (!worker.ready) starting = true;
       else if (worker.inflight.length === 0 && worker.budget > 0) thieves++;
     }
@@ -310,30 +322,32 @@ export class WorkerPool {
         },
       );
       if (!asked) for (const job of jobs) job.reclaiming = false;
-      if (!asked) break;
     }
     return returned;
   }
 
   /** A worker gave back `revoked` of the `jobs` asked for: they wait in the queue again. */
   #takeBack(victim: PoolWorker, jobs: readonly PoolJob[], revoked: readonly number[]): boolean {
+    for (const job of jobs) job.reclaiming = false;
+    // A broken pool failed every job it held; nothing goes back to its queue.
+    if (this.#broken) return false;
     const back = new Set(revoked);
     const returned: PoolJob[] = [];
     for (const job of jobs) {
-      job.reclaiming = false;
       const index = victim.inflight.indexOf(job);
       // Answered or requeued meanwhile (the worker died): nothing to take back.
       if (!back.has(job.seq) || index === -1) continue;
       victim.inflight.splice(index, 1);
+      victim.revoked.add(job.seq);
       // It may have become the head, with its clock running, while the answer travelled.
       clearTimer(job);
       if (index === 0) victim.headSince = performance.now();
       returned.push(job);
     }
-    if (returned.length === 0 || this.#broken) return false;
+    if (returned.length === 0) return false;
     this.reclaimed += returned.length;
     this.#armTimeout(victim);
-    this.#requeueFront(returned);
+    this.#queueFront(returned);
     this.#scheduleDispatch();
     return true;
   }
@@ -507,6 +521,9 @@ export class WorkerPool {
       message: (message) => this.#onMessage(worker, message),
       exit: (exitCode, signal) => this.#onExit(worker, exitCode, signal),
       reclaimable: () => this.#scheduleDispatch(),
+      exiting: () => {
+        worker.exiting = true;
+      },
     });
     worker = {
       id,
@@ -515,11 +532,13 @@ export class WorkerPool {
       budget: this.#options.maxTasksPerWorker ?? Infinity,
       ready: false,
       retiring: false,
+      exiting: false,
       idleTimer: undefined,
       killedFor: undefined,
       knownTasks: new Set(),
       ref: undefined,
       sent: 0,
+      revoked: new Set(),
       headSince: 0,
     };
     this.#workers.add(worker);
@@ -528,7 +547,7 @@ export class WorkerPool {
       const init: ToWorker =
         reduced === undefined
           ? { type: 'init', initializer: this.#options.initializer, initargs: this.#options.initargs }
-          : { type: 'init', initializer: this.#options.initializer, initargs: reduced.value as unknown[], revive: true };
+          : { type: 'init', initializer: this.#options.initializer, initargs: reduced.value as unknown[], revive: reduced.key };
       handle.send(init);
     } catch (error) {
       this.#break(this.#hooks.brokenError(`the ${this.#options.kind} pool's initargs could not be sent to a worker`, error));
@@ -558,6 +577,13 @@ export class WorkerPool {
         return;
       case 'results':
         for (const result of message.results) this.#onResult(worker, result);
+        // Taken back, as the worker found when it reached them; the agent's answer usually
+        // said so first (then they are gone from inflight already).
+        for (const seq of message.skipped ?? []) {
+          const job = worker.inflight.find((held) => held.seq === seq);
+          if (job !== undefined) this.#takeBack(worker, [job], [seq]);
+          worker.revoked.delete(seq);
+        }
         this.#afterProgress(worker);
         return;
     }
@@ -680,7 +706,7 @@ export class WorkerPool {
     // Not on a worker: it is back in the queue (its worker died), where it is dropped.
     if (worker === undefined) return;
     job.stopped = true;
-    worker.handle.send({ type: 'abort', id: job.id });
+    worker.handle.send({ type: 'abort', id: job.id, seq: job.seq });
     clearTimer(job);
     this.#armTimeout(worker);
   }
@@ -729,13 +755,18 @@ export class WorkerPool {
    * arguments were transferred (`submitWith({ transfer })`) cannot go again: its buffers were
    * moved to that worker and went with it, so it fails with the worker's `death`.
    */
-  #requeueFront(jobs: PoolJob[], death?: WorkerExitError): void {
+  #requeueFront(jobs: PoolJob[], death: WorkerExitError): void {
     const again: PoolJob[] = [];
     for (const job of jobs) {
-      if (!hasTransfers(job)) again.push(job);
-      else if (death !== undefined) this.#fail(job, transfersLost(death));
+      if (hasTransfers(job)) this.#fail(job, transfersLost(death));
+      else again.push(job);
     }
-    if (again.length > 0) this.#queue.splice(this.#queueHead, 0, ...again);
+    this.#queueFront(again);
+  }
+
+  /** Puts jobs (taken back, or requeued) at the head of the queue, in their order. */
+  #queueFront(jobs: readonly PoolJob[]): void {
+    if (jobs.length > 0) this.#queue.splice(this.#queueHead, 0, ...jobs);
   }
 
   #break(error: BrokenExecutor, extra: PoolJob[] = [], signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL'): void {

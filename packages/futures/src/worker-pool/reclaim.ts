@@ -46,7 +46,8 @@ export function chooseReclaim(
   let victim: PoolWorker | undefined;
   let jobs: PoolJob[] = [];
   for (const worker of workers) {
-    if (worker.retiring || worker.killedFor !== undefined) continue;
+    // Only from a worker that can answer: one whose agent never started keeps its jobs.
+    if (worker.retiring || worker.exiting || worker.killedFor !== undefined || !worker.handle.canReclaim) continue;
     const candidates = waiting(worker);
     if (candidates.length > jobs.length) {
       victim = worker;

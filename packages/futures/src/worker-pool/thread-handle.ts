@@ -133,6 +133,10 @@ export class ThreadHandle implements WorkerHandle {
     else this.#port.unref();
   }
 
+  get canReclaim(): boolean {
+    return !this.#exited;
+  }
+
   reclaim(seqs: readonly number[], done: (revoked: readonly number[]) => void): boolean {
     if (this.#exited) return false;
     done(seqs.filter((seq) => this.#claims.revoke(seq)));
