@@ -5,6 +5,7 @@ import { headOfLine } from './head-of-line.js';
 import { map } from './map.js';
 import { payload } from './payload.js';
 import { poolMap } from './pool-map.js';
+import { sharing } from './sharing.js';
 import { startup } from './startup.js';
 import { tiny } from './tiny.js';
 
@@ -20,5 +21,5 @@ import { tiny } from './tiny.js';
 export const pools: Suite = {
   name: 'pools',
   title: 'Pools: our executors against raw IPC, the peers and Python',
-  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail],
+  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail, sharing],
 };
