@@ -32,7 +32,7 @@ process.once('message', (message: unknown) => {
     try {
       if (target !== null) {
         const fn = await resolveTask(target);
-        const args = message.revive === true ? ((await reviveValue(message.args)) as unknown[]) : message.args;
+        const args = message.revive === undefined ? message.args : ((await reviveValue(message.args, message.revive)) as unknown[]);
         await fn(...args);
       }
     } catch (error) {

@@ -13,8 +13,8 @@ export interface StartMessage {
   readonly args: readonly unknown[];
   readonly name: string;
   readonly daemon: boolean;
-  /** The args hold reduced handles (queues, pipe ends): revive them before calling the target. */
-  readonly revive?: boolean;
+  /** The args hold reduced handles (queues, pipe ends): their key, to revive them before calling the target. */
+  readonly revive?: string;
 }
 
 export const START = 'concurrent-multiprocessing:start';

@@ -165,7 +165,7 @@ export class Process<A extends unknown[] = unknown[]> {
     try {
       // Queues and pipe ends among the arguments travel as handles (reduction), revived in the child.
       const { value: reduced, voids } = collectTransits(() => reduceValue(this.#args, 'process'));
-      message = { type: START, target: this.#target, args: (reduced?.value ?? this.#args) as unknown[], name: this.name, daemon: this.#daemon, revive: reduced !== undefined };
+      message = { type: START, target: this.#target, args: (reduced?.value ?? this.#args) as unknown[], name: this.name, daemon: this.#daemon, ...(reduced === undefined ? {} : { revive: reduced.key }) };
       child.send(message);
       // A pipe end the child never took over (it died first) is closed, so that the other end
       // reads EOF instead of waiting forever. Not at once: what the child sent just before it

@@ -5,12 +5,15 @@
  *
  * @module
  */
+import { enableReduction } from '@concurrent/futures/internal';
 import { type EndState, reviveEnd } from './connection.js';
 import type { QueueState } from './queue-ports.js';
 import { reviveQueue } from './queues.js';
 
 /** Turns a reduced shared object back into a live handle. */
 export function revive(state: EndState | QueueState): unknown {
+  // A handle here may be passed on again: argument walks are on in this thread from now.
+  enableReduction();
   switch (state.k) {
     case 'end':
       return reviveEnd(state);

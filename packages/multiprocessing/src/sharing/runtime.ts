@@ -142,7 +142,6 @@ export function runtime(): State {
   });
 }
 
-enableReduction();
 
 function newAddress(): string {
   const name = `concurrent-${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`;
@@ -201,6 +200,9 @@ export function serverAddress(): string {
  * handle a reviver in this same thread returns (an object that came back home).
  */
 export function register(served: Served, local: (state: Record<string, unknown>) => unknown): number {
+  // Only a program that makes shared objects pays for the argument walk of every submit
+  // (reduction.ts), not every program that imports this package.
+  enableReduction();
   const state = runtime();
   const id = ++state.nextId;
   state.objects.set(id, served);
@@ -279,7 +281,8 @@ export function encode(value: unknown, what: string): { bytes: Buffer; flags: nu
   try {
     const reduced = reduceValue(value, 'process');
     if (reduced !== undefined) {
-      value = reduced.value;
+      // The key travels beside the value: only the wire forms made here are revived.
+      value = [reduced.key, reduced.value];
       flags = F_REDUCED;
     }
     return { bytes: serialize(value), flags };
@@ -292,7 +295,9 @@ export function encode(value: unknown, what: string): { bytes: Buffer; flags: nu
 /** The value again; handles inside are revived (which may take a module import, hence the promise). */
 export function decode(bytes: Buffer, flags: number): unknown {
   const value: unknown = deserialize(bytes);
-  return (flags & F_REDUCED) === 0 ? value : reviveValue(value);
+  if ((flags & F_REDUCED) === 0) return value;
+  const [key, reduced] = value as [string, unknown];
+  return reviveValue(reduced, key);
 }
 
 /**
