@@ -127,11 +127,11 @@ export function reduceValue(value: unknown, destination: Destination): { readonl
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
-/** A wire form made by {@link reduceValue} with `key` (any key, when `key` is undefined). */
-function isMarker(value: object, key: string | undefined): value is { readonly [MARK]: Reduction } {
+/** A wire form made by {@link reduceValue} with `key`. */
+function isMarker(value: object, key: string): value is { readonly [MARK]: Reduction } {
   if (!Object.hasOwn(value, MARK)) return false;
   const reduction = (value as Record<string, unknown>)[MARK];
-  return typeof reduction === 'object' && reduction !== null && (key === undefined || (reduction as { key?: unknown }).key === key);
+  return typeof reduction === 'object' && reduction !== null && (reduction as { key?: unknown }).key === key;
 }
 
 async function revive({ module, reviver, state }: Reduction): Promise<unknown> {
@@ -147,12 +147,12 @@ async function revive({ module, reviver, state }: Reduction): Promise<unknown> {
 
 /**
  * `value` with every wire form made by {@link reduceValue} with `key` revived into its live
- * object, in place (the value was just deserialized: nobody else holds it). Give the key
- * that reduceValue returned; without one, every wire form is revived, whoever made it.
+ * object, in place (the value was just deserialized: nobody else holds it). `key` is the one
+ * reduceValue returned: a look-alike without it stays plain data.
  *
  * @throws (rejects) when a reviver's module cannot be imported or its reviver fails.
  */
-export async function reviveValue(value: unknown, key?: string): Promise<unknown> {
+export async function reviveValue(value: unknown, key: string): Promise<unknown> {
   const pending: Promise<void>[] = [];
   const seen = new Set<object>();
   // One object on the wire (the same handle twice in the arguments) is revived once, and
