@@ -3,7 +3,7 @@
  * thread or process: instead of being copied by structured clone, it is *reduced* to plain
  * data naming a module and one of its exports, and *revived* by that export where it lands,
  * into a working handle to the same object. Python's `multiprocessing.reduction` and
- * `copyreg`, for the @concurrent packages (see docs/decisions: objects that travel by reduction).
+ * `copyreg`, for the @concurrent packages (decision 0014).
  *
  * ```
  *  sender                                          receiver (worker thread, child process)
