@@ -2,6 +2,7 @@
  * Pipe and Connection: one contract run with the other end in a child process and in a
  * worker thread, plus the cases that need neither (both ends here).
  */
+import type { TaskRef } from '@concurrent/futures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokenPipeError, BufferTooShort, type Connection, EOFError, OSError, Pipe, Process, Queue } from '../src/index.js';
 import { type Runner, runnerNames, stasks } from './fixtures/sharing-harness.js';
@@ -18,9 +19,9 @@ describe.each(runnerNames)('Pipe $name', ({ make }) => {
     for (const end of opened.splice(0)) end.close();
     await runner.dispose();
   });
-  function start(...args: Parameters<Runner['start']>) {
+  function start<A extends unknown[]>(task: TaskRef<A, unknown>, ...args: A): ReturnType<Runner['start']> {
     runner ??= make();
-    return runner.start(...args);
+    return runner.start(task, ...args);
   }
   runner = make();
 
