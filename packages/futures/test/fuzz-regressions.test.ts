@@ -1,0 +1,71 @@
+/**
+ * Programs the fuzz suite (fuzz.test.ts) found, kept as regression tests: each runs once,
+ * deterministically in what it asks for, with every invariant of the fuzz suite checked.
+ *
+ * To add one: paste the counterexample fast-check printed (the program literal) with the
+ * executor it failed on and a line on what it found. A bug that is not fixed yet belongs in
+ * fuzz/known-bugs.ts (its generator guard) and in the issue, not here as a failing test.
+ */
+import { describe, it } from 'vitest';
+import { runExecutorProgram } from './fuzz/executor-run.js';
+import { executorTargets } from './fuzz/executor-targets.js';
+import type { ExecProgram } from './fuzz/program.js';
+
+interface Regression {
+  readonly what: string;
+  readonly target: (typeof executorTargets)[number]['name'];
+  readonly program: ExecProgram;
+}
+
+const none = { prefetch: undefined, maxTasks: undefined, onWorkerExit: undefined, taskTimeout: undefined, idleTimeout: undefined } as const;
+
+const regressions: readonly Regression[] = [
+  // Issue 15, the stall the suite was written to rule out (fixed in 2ba9134): an argument
+  // that could not be sent kept its place in the only worker's allowance, so the task queued
+  // behind it (and every later one) never started. The suite finds it again within a few
+  // dozen programs on the code before that fix; this is its counterexample, shrunk by hand
+  // (it fails there on both pools, and passes since).
+  ...(['WorkerThreadPoolExecutor', 'ProcessPoolExecutor'] as const).map(
+    (target): Regression => ({
+      what: 'an unsendable argument between good tasks does not stall the queue (2ba9134)',
+      target,
+      program: {
+        config: { ...none, maxWorkers: 1, initializer: 'none', prefetch: 0 },
+        ops: [
+          { op: 'submit', fn: 'ref', task: { do: 'echo' }, arg: 'number' },
+          { op: 'submit', fn: 'ref', task: { do: 'echo' }, arg: 'symbol' },
+          { op: 'submit', fn: 'ref', task: { do: 'echo' }, arg: 'number' },
+        ],
+        finale: 'shutdown',
+      },
+    }),
+  ),
+  // The model's own mistakes, found on its first runs: an in-process task that returns its
+  // Promise argument gives what it resolves to (the executor awaits a thenable result), and
+  // a process pool ignores `transfer` (it copies), even a transfer list that is not valid.
+  {
+    what: 'an in-process task that returns a promise argument gives its value',
+    target: 'ThreadPoolExecutor',
+    program: { config: { ...none, maxWorkers: 1, initializer: 'none' }, ops: [{ op: 'submit', fn: 'ref', task: { do: 'echo' }, arg: 'promise' }], finale: 'shutdown' },
+  },
+  {
+    what: 'a process pool ignores an invalid transfer list',
+    target: 'ProcessPoolExecutor',
+    program: {
+      config: { ...none, maxWorkers: 1, initializer: 'none' },
+      ops: [
+        { op: 'submitWith', task: { do: 'echoAsync' }, arg: 'huge', signal: false, timeout: 60_000, transfer: 'invalid' },
+        { op: 'submit', fn: 'ref', task: { do: 'echo' }, arg: 'symbol' },
+      ],
+      finale: 'shutdown',
+    },
+  },
+];
+
+describe('fuzz regressions', () => {
+  it.each(regressions)('$target - $what', async ({ target, program }) => {
+    const executor = executorTargets.find((candidate) => candidate.name === target);
+    if (executor === undefined) throw new Error(`no executor target ${target}`);
+    await runExecutorProgram(executor, program);
+  }, 60_000);
+});
