@@ -567,6 +567,18 @@ describe('WorkerThreadPoolExecutor', () => {
       expect(code).toBe(0);
     });
 
+    it('worker death - the process stays alive between a thread dying in a task and its exit event: every future settles', async () => {
+      const script = fileURLToPath(new URL('./fixtures/thread-exit-alive.mjs', import.meta.url));
+      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        execFile(process.execPath, [script], { timeout: 30_000, killSignal: 'SIGKILL' }, (error, stdout) => {
+          resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout });
+        });
+      });
+      // And each death blamed on the task that died, not on the one that finished before it.
+      expect(stdout).toBe('0 1 WorkerExitError 3 4 5 6\n'.repeat(5));
+      expect(code).toBe(0);
+    });
+
     it('idle - idleTimeout lets an idle thread go; the next task starts a new one', async () => {
       const { pool: executor, started, exited } = track({ maxWorkers: 1, idleTimeout: 50 });
       const first = await executor.submit(threadTasks.currentThreadId);

@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type TransferListItem } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { claimBuffer, Claims } from '../worker-entry/claims.js';
 import { isFromWorker, type ToWorker } from '../worker-entry/protocol.js';
@@ -25,6 +25,8 @@ export interface ResourceLimits {
 interface TinypoolThread {
   readonly threadId: number;
   on(event: 'exit', listener: (code: number) => void): void;
+  ref(): void;
+  unref(): void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class ThreadHandle implements WorkerHandle {
   /** The thread's end of the channel, until it travels with the init message. */
   #remotePort: MessagePort | undefined;
   readonly threadId: number | undefined;
+  readonly #thread: TinypoolThread | undefined;
   #exited = false;
   /** Shared with the thread's runner: the pool takes jobs back here, synchronously. */
   readonly #claimBuffer = claimBuffer();
@@ -78,6 +81,7 @@ export class ThreadHandle implements WorkerHandle {
     // crash the parent. The thread's 'exit', below, is what tells the pool; this is a no-op.
     this.#tinypool.on('error', () => {});
     const thread = (this.#tinypool.threads as unknown as (TinypoolThread | undefined)[])[0];
+    this.#thread = thread;
     this.threadId = thread?.threadId;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -88,6 +92,13 @@ export class ThreadHandle implements WorkerHandle {
     const onExit = (code: number | null): void => {
       if (this.#exited) return;
       this.#exited = true;
+      // What the thread posted before it died (its last results, flushed by its 'exit'
+      // listener) may not have been delivered yet: the pool must see it before the exit, or
+      // it blames the job that finished for the death of the one after it.
+      for (let queued = receiveMessageOnPort(port1); queued !== undefined; queued = receiveMessageOnPort(port1)) {
+        const message: unknown = queued.message;
+        if (isFromWorker(message)) events.message(message);
+      }
       port1.close();
       // Tinypool replaces a thread that died of an uncaught error (minThreads: 1) before this
       // 'exit' arrives. That replacement is no worker of ours: nobody would ever stop it, and
@@ -129,8 +140,16 @@ export class ThreadHandle implements WorkerHandle {
   }
 
   setRef(ref: boolean): void {
-    if (ref) this.#port.ref();
-    else this.#port.unref();
+    // The thread too, not only our port: a thread that dies in a task (process.exit) closes
+    // the port at once, and its 'exit' comes later; with only the port ref'd, the event loop
+    // could run dry in between and end the program with the task's future pending.
+    if (ref) {
+      this.#port.ref();
+      this.#thread?.ref();
+    } else {
+      this.#port.unref();
+      this.#thread?.unref();
+    }
   }
 
   get canReclaim(): boolean {
