@@ -12,24 +12,18 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Executor, Future, MapIterable, Task, WorkerInfo } from '../../src/index.js';
+import type { Executor, Future, Task, WorkerInfo } from '../../src/index.js';
 import * as futures from '../../src/index.js';
 import { type Gate, Scratch } from '../fixtures/harness.js';
 import type { Behaviour, Spec } from '../fixtures/hostile-tasks.mjs';
 import { checkFinal } from './executor-checks.js';
+import { startMap } from './executor-maps.js';
 import { type ExecutorTarget, hostile, stoppable } from './executor-targets.js';
 import { CAPTURED_VALUE, type Environment, type ErrorClasses, errorRule, cancelledRule, instanceRule, type Unit } from './outcomes.js';
-import type { ExecOp, ExecProgram, Item, TaskFn, Transfer } from './program.js';
-import { awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, type MapRun, SETTLE_BOUND_MS, settleAll, type Tracked, Violations } from './tracking.js';
+import { countFaults, hasDeaths, hasHangs, type ProgramFigures } from './program-facts.js';
+import type { ExecOp, ExecProgram, TaskFn, Transfer } from './program.js';
+import { type Attribution, awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, type MapRun, SETTLE_BOUND_MS, settleAll, type Tracked, Violations } from './tracking.js';
 import { type ArgKind, isSendable, makeArg, snapshot } from './values.js';
-
-/** What a finished program reports to the soak's figures. */
-export interface ProgramFigures {
-  readonly operations: number;
-  readonly faults: number;
-}
-
-type Attribution = { readonly kind: 'unit'; readonly unit: Unit } | { readonly kind: 'map'; readonly run: MapRun; readonly upTo: number };
 
 // Functions shipped by source to worker and process pools: one self-contained, one that
 // captures a variable of this module (declared here: an imported one would be rewritten by
@@ -122,7 +116,7 @@ export class ExecutorRun {
     await this.#finale();
     const left = await settleAll(this.tracked, this.promises);
     if (left.length > 0) {
-      this.violations.add(`not settled ${SETTLE_SECONDS} s after the last operation: ${left.join('; ')}`);
+      this.violations.add(`not settled ${SETTLE_BOUND_MS / 1000} s after the last operation: ${left.join('; ')}`);
       return;
     }
     await checkFinal(this);
@@ -181,13 +175,25 @@ export class ExecutorRun {
     return tracked;
   }
 
-  #unit(label: string, fn: TaskFn, task: Behaviour, arg: ArgKind, argValue: unknown, timeout: boolean, transfer: Transfer): Unit {
+  /** Names the op (or map) that owns the futures submitted next (see #onSubmit). */
+  attribute(attribution: Attribution | undefined): void {
+    this.#attribution = attribution;
+  }
+
+  /** The error map() must throw now, if any: it checks shutdown itself, then submits (broken). */
+  mapRefusal(items: number): ((error: unknown) => boolean) | undefined {
+    if (this.shutdownCalled) return (e) => e instanceof this.errors.ExecutorShutdownError;
+    if (this.brokenEvents.length > 0 && items > 0) return (e) => e instanceof this.errors.Broken;
+    return undefined;
+  }
+
+  unit(label: string, fn: TaskFn, task: Behaviour, arg: ArgKind, argValue: unknown, timeout: boolean, transfer: Transfer): Unit {
     // A reused transfer buffer may be detached already (worker threads); nothing to copy then.
     const expected = isSendable(arg) && !(transfer === 'reuse' && this.target.caps.transfers) ? snapshot(argValue) : undefined;
     return { label, fn, task, arg, argValue, expected, timeout, transfer };
   }
 
-  #spec(task: Behaviour): Spec {
+  spec(task: Behaviour): Spec {
     return { ...task, gate: this.#gate.path, guardPid: process.pid };
   }
 
@@ -222,23 +228,23 @@ export class ExecutorRun {
     switch (op.op) {
       case 'submit': {
         const argValue = makeArg(op.arg);
-        const unit = this.#unit(`op ${index} (submit ${op.fn} ${op.task.do})`, op.fn, op.task, op.arg, argValue, false, 'none');
-        const spec = this.#spec(op.task);
+        const unit = this.unit(`op ${index} (submit ${op.fn} ${op.task.do})`, op.fn, op.task, op.arg, argValue, false, 'none');
+        const spec = this.spec(op.task);
         this.#submitChecked(where, op.fn, unit, () => this.executor.submit(TASK_FNS[op.fn], spec, argValue));
         return;
       }
       case 'burst':
         for (let k = 0; k < op.count; k++) {
           const argValue = makeArg(op.arg);
-          const unit = this.#unit(`op ${index} (burst ${k + 1}/${op.count} ${op.task.do})`, 'ref', op.task, op.arg, argValue, false, 'none');
-          this.#submitChecked(where, 'ref', unit, () => this.executor.submit(hostile.act, this.#spec(op.task), argValue));
+          const unit = this.unit(`op ${index} (burst ${k + 1}/${op.count} ${op.task.do})`, 'ref', op.task, op.arg, argValue, false, 'none');
+          this.#submitChecked(where, 'ref', unit, () => this.executor.submit(hostile.act, this.spec(op.task), argValue));
         }
         return;
       case 'submitWith':
         this.#submitWith(index, where, op);
         return;
       case 'map':
-        this.#map(index, where, op);
+        startMap(this, index, where, op);
         return;
       case 'cancel': {
         const tracked = this.tracked[op.target % Math.max(1, this.tracked.length)];
@@ -298,14 +304,14 @@ export class ExecutorRun {
         break;
     }
     const label = `op ${index} (submitWith ${op.task.do}${op.signal ? ' +signal' : ''}${op.timeout === undefined ? '' : ` timeout ${op.timeout}`}${op.transfer === 'none' ? '' : ` transfer ${op.transfer}`})`;
-    const unit = this.#unit(label, 'ref', op.task, arg, argValue, op.timeout !== undefined, op.transfer);
+    const unit = this.unit(label, 'ref', op.task, arg, argValue, op.timeout !== undefined, op.transfer);
     const controller = op.signal ? new AbortController() : undefined;
     const options = {
       ...(controller === undefined ? {} : { signal: controller.signal }),
       ...(op.timeout === undefined ? {} : { timeout: op.timeout }),
       ...(transfer === undefined ? {} : { transfer: transfer as ArrayBuffer[] }),
     };
-    const spec = this.#spec(op.task);
+    const spec = this.spec(op.task);
     const future = this.#submitChecked(where, 'ref', unit, () => this.executor.submitWith(options, hostile.act, spec, argValue));
     if (controller !== undefined) {
       this.#controllers.push({ controller, tracked: future === undefined ? undefined : this.#byFuture.get(future), reason: new Error(`fuzz abort (${where})`) });
@@ -332,88 +338,6 @@ export class ExecutorRun {
       };
     } else if (after !== before) {
       this.violations.add(`${where}: aborting a ${before} future changed it to ${after}`);
-    }
-  }
-
-  #map(index: number, where: string, op: Extract<ExecOp, { op: 'map' }>): void {
-    const units = op.items.map((item: Item, i) => {
-      const argValue = makeArg(item.arg);
-      return this.#unit(`op ${index} (map) item ${i} (${item.task.do} ${item.arg})`, 'ref', item.task, item.arg, argValue, false, 'none');
-    });
-    const run: MapRun = { index, op, units, nextStart: 0, futures: [], yielded: [], end: undefined };
-    this.maps.push(run);
-    const wire = units.map((unit) => ({ spec: this.#spec(unit.task), arg: unit.argValue }));
-    const setAttribution = (upTo: number): void => {
-      this.#attribution = { kind: 'map', run, upTo };
-    };
-    // Each read of the input names this map as the owner of the next 'submit' events: a
-    // chunk is submitted synchronously right after its last item was read.
-    function* input<T>(items: readonly T[]): Generator<T> {
-      for (let i = 0; i < items.length; i++) {
-        setAttribution(i + 1);
-        yield items[i] as T;
-      }
-      setAttribution(items.length);
-    }
-    const options = {
-      ...(op.chunksize === undefined ? {} : { chunksize: op.chunksize }),
-      ...(op.buffersize === undefined ? {} : { buffersize: op.buffersize }),
-      ...(op.timeout === undefined ? {} : { timeout: op.timeout }),
-    };
-    const mustThrow = this.shutdownCalled
-      ? (e: unknown) => e instanceof this.errors.ExecutorShutdownError
-      : this.brokenEvents.length > 0 && units.length > 0
-        ? (e: unknown) => e instanceof this.errors.Broken
-        : undefined;
-    let iterator: MapIterable<unknown>;
-    try {
-      iterator = op.star
-        ? this.executor.starmap(hostile.act, input(wire.map(({ spec, arg }): [Spec, unknown] => [spec, arg])), options)
-        : this.executor.map(hostile.actOn, input(wire), options);
-      if (mustThrow !== undefined) this.violations.add(`${where}: map() returned an iterator where it must throw`);
-    } catch (error) {
-      if (mustThrow === undefined || !mustThrow(error)) this.violations.add(`${where}: map() threw ${String(error)} unexpectedly`);
-      run.end = { kind: 'unread' };
-      return;
-    } finally {
-      this.#attribution = undefined;
-    }
-    this.promises.push(awaited(`${where} iteration`, this.#consume(where, run, iterator)));
-  }
-
-  async #consume(where: string, run: MapRun, iterator: MapIterable<unknown>): Promise<void> {
-    const { consume } = run.op;
-    const { yielded } = run;
-    try {
-      if (consume.how === 'none') {
-        run.end = { kind: 'unread' };
-        return;
-      }
-      if (consume.how === 'toArray') {
-        yielded.push(...(await iterator.toArray()));
-        run.end = { kind: 'done' };
-        return;
-      }
-      const limit = consume.how === 'take' ? consume.n : Infinity;
-      while (yielded.length < limit) {
-        const next = await iterator.next();
-        if (next.done === true) {
-          run.end = { kind: 'done' };
-          return;
-        }
-        yielded.push(next.value);
-      }
-      await iterator.return();
-      run.end = { kind: 'returned' };
-    } catch (error) {
-      run.end = { kind: 'threw', error };
-    }
-    // Ending early (an error, a timeout, return()) cancels what has not started, at once.
-    const pending = run.futures.filter((t) => t.future.state === 'PENDING');
-    if (pending.length > 0) this.violations.add(`${where}: the iteration ended (${run.end.kind}) leaving ${pending.map((t) => t.label).join(', ')} PENDING`);
-    if (run.end.kind === 'threw') {
-      const after = await iterator.next().catch((error: unknown) => ({ done: false, value: error }));
-      if (after.done !== true) this.violations.add(`${where}: after throwing, the iterator went on (${String(after.value)})`);
     }
   }
 
@@ -461,8 +385,8 @@ export class ExecutorRun {
     // The executor, unless shut down or broken, still runs a plain task (when nothing that
     // could hold every worker forever is left).
     if (!this.shutdownCalled && this.brokenEvents.length === 0 && (this.gateOpened || !hasHangs(this.program))) {
-      const unit = this.#unit('liveness check (a plain task after the program)', 'ref', { do: 'echo' }, 'number', 42, false, 'none');
-      this.#submitChecked(`${where} liveness`, 'ref', unit, () => this.executor.submit(hostile.act, this.#spec({ do: 'echo' }), 42));
+      const unit = this.unit('liveness check (a plain task after the program)', 'ref', { do: 'echo' }, 'number', 42, false, 'none');
+      this.#submitChecked(`${where} liveness`, 'ref', unit, () => this.executor.submit(hostile.act, this.spec({ do: 'echo' }), 42));
     }
     let promise: Promise<void>;
     if (stops) {
@@ -484,49 +408,3 @@ export class ExecutorRun {
   }
 }
 
-const SETTLE_SECONDS = SETTLE_BOUND_MS / 1000;
-
-const DEATHS = new Set(['exit', 'crashLater', 'kill']);
-const HANGS = new Set(['hang', 'cooperative', 'block', 'spin', 'ignoreTerm']);
-
-function tasksOf(program: ExecProgram): Behaviour[] {
-  return program.ops.flatMap((op) => (op.op === 'submit' || op.op === 'burst' || op.op === 'submitWith' ? [op.task] : op.op === 'map' ? op.items.map((item) => item.task) : []));
-}
-
-/** The program runs something that ends its worker. */
-export function hasDeaths(program: ExecProgram): boolean {
-  return program.config.initializer === 'exit' || tasksOf(program).some((task) => DEATHS.has(task.do));
-}
-
-function hasHangs(program: ExecProgram): boolean {
-  return tasksOf(program).some((task) => HANGS.has(task.do));
-}
-
-/** Faults a program injects: hostile tasks and arguments, cancels, aborts, timeouts, shutdowns. */
-export function countFaults(program: ExecProgram): number {
-  let faults = program.config.initializer === 'fail' || program.config.initializer === 'exit' ? 1 : 0;
-  if (program.finale === 'terminate' || program.finale === 'kill' || program.finale === 'shutdownCancel') faults++;
-  const item = (task: Behaviour, arg: ArgKind): number => (['echo', 'echoAsync', 'slow'].includes(task.do) ? 0 : 1) + (isSendable(arg) ? 0 : 1);
-  for (const op of program.ops) {
-    switch (op.op) {
-      case 'submit':
-        faults += item(op.task, op.arg) + (op.fn === 'ref' || op.fn === 'source' ? 0 : 1);
-        break;
-      case 'burst':
-        faults += op.count * item(op.task, op.arg);
-        break;
-      case 'submitWith':
-        faults += item(op.task, op.arg) + (op.timeout === undefined ? 0 : 1) + (op.transfer === 'reuse' || op.transfer === 'invalid' ? 1 : 0);
-        break;
-      case 'map':
-        for (const entry of op.items) faults += item(entry.task, entry.arg);
-        if (op.timeout !== undefined) faults++;
-        break;
-      case 'sleep':
-        break;
-      default:
-        faults++;
-    }
-  }
-  return faults;
-}

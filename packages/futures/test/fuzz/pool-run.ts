@@ -13,15 +13,16 @@ import type { WorkerInfo } from '../../dist/index.js';
 import { type AsyncResult, type BasePool, type IMapIterator, ValueError } from '../../../multiprocessing/dist/index.js';
 import { type Gate, Scratch } from '../fixtures/harness.js';
 import type { Behaviour, Spec } from '../fixtures/hostile-tasks.mjs';
-import type { ProgramFigures } from './executor-run.js';
-import { allowed, type Environment, type ErrorClasses, errorRule, extras, instanceRule, judge, natural, type Outcome, type Rule, type Unit } from './outcomes.js';
+import type { Environment, ErrorClasses, Outcome, Unit } from './outcomes.js';
+import { checkPoolFinal } from './pool-checks.js';
+import { countPoolFaults, hasDeaths, hasHangs, type ProgramFigures } from './program-facts.js';
 import { type PoolOp, type PoolProgram, type PoolTarget, poolHostile } from './pool-program.js';
 import type { Consume, Item } from './program.js';
 import { awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, settleAll, Violations } from './tracking.js';
 import { type ArgKind, isSendable, makeArg, show, snapshot } from './values.js';
 
 /** One result the program asked for: an apply/map promise or an AsyncResult. */
-interface PoolResult {
+export interface PoolResult {
   readonly label: string;
   readonly units: readonly Unit[];
   /** A map's result is the array of its items' values. */
@@ -36,7 +37,7 @@ interface PoolResult {
   gets: { readonly readyBefore: boolean; readonly outcome: Outcome }[];
 }
 
-interface ImapRun {
+export interface ImapRun {
   readonly label: string;
   readonly ordered: boolean;
   readonly chunksize: number;
@@ -45,12 +46,6 @@ interface ImapRun {
   end: 'done' | 'returned' | 'unread' | undefined;
 }
 
-const DEATHS = new Set(['exit', 'crashLater', 'kill']);
-const HANGS = new Set(['hang', 'cooperative', 'block', 'spin', 'ignoreTerm']);
-
-function tasksOf(program: PoolProgram): Behaviour[] {
-  return program.ops.flatMap((op) => (op.op === 'apply' || op.op === 'applyAsync' ? [op.task] : op.op === 'map' || op.op === 'imap' ? op.items.map((i) => i.task) : []));
-}
 
 /** Runs `program` on a new pool of `target`; throws listing every violation found. */
 export async function runPoolProgram(target: PoolTarget, program: PoolProgram): Promise<ProgramFigures> {
@@ -68,7 +63,7 @@ export async function runPoolProgram(target: PoolTarget, program: PoolProgram): 
   return { operations: program.ops.length + 1, faults: countPoolFaults(program) };
 }
 
-class PoolRun {
+export class PoolRun {
   readonly violations = new Violations();
   readonly results: PoolResult[] = [];
   readonly imaps: ImapRun[] = [];
@@ -101,7 +96,7 @@ class PoolRun {
       transfers: false,
       gateOpened: this.gateOpened,
       taskTimeout: false,
-      deaths: config.initializer === 'exit' || tasksOf(this.program).some((t) => DEATHS.has(t.do)),
+      deaths: hasDeaths(this.program),
       onWorkerExit: 'replace',
       initializerBreaks: config.initializer === 'fail' || config.initializer === 'exit',
     };
@@ -115,7 +110,7 @@ class PoolRun {
       this.violations.add(`not settled within the bound after the last operation: ${left.join('; ')}`);
       return;
     }
-    await this.#checkFinal();
+    await checkPoolFinal(this);
   }
 
   async dispose(): Promise<void> {
@@ -344,7 +339,7 @@ class PoolRun {
       this.gate.open();
       this.gateOpened = true;
     }
-    if (this.state === 'RUN' && (this.gateOpened || !tasksOf(this.program).some((t) => HANGS.has(t.do)))) {
+    if (this.state === 'RUN' && (this.gateOpened || !hasHangs(this.program))) {
       const unit = this.#unit('liveness check (a plain apply after the program)', { do: 'echo' }, 'number');
       this.#result(unit.label, [unit], false, undefined, this.pool.apply(poolHostile.act, [this.#spec({ do: 'echo' }), unit.argValue]));
     }
@@ -377,147 +372,4 @@ class PoolRun {
     this.promises.push(awaited(where, promise.then(() => this.#checkStopped(where))));
     return promise;
   }
-
-  async #checkFinal(): Promise<void> {
-    const env = this.environment;
-    for (const result of this.results) this.violations.guard(result.label, () => this.#checkResult(result, env));
-    for (const run of this.imaps) this.violations.guard(run.label, () => this.#checkImap(run, env));
-    this.violations.guard('workers', () => {
-      const startIds = this.starts.map((i) => i.id).sort((a, b) => a - b).join();
-      const exitIds = this.exits.map((i) => i.id).sort((a, b) => a - b).join();
-      if (startIds !== exitIds) this.violations.add(`workerStart ids [${startIds}] but workerExit ids [${exitIds}]`);
-      const alive = this.starts.flatMap((i) => (i.pid !== undefined && isOurChild(i.pid) ? [i.pid] : []));
-      if (alive.length > 0) this.violations.add(`children alive (or not reaped) after the pool ended: ${alive.join(', ')}`);
-    });
-    this.violations.guard('after the finale', () => {
-      try {
-        this.pool.applyAsync(poolHostile.init, [1]);
-        this.violations.add('applyAsync() after the finale did not throw');
-      } catch (error) {
-        if (!(error instanceof ValueError)) this.violations.add(`applyAsync() after the finale threw ${show(error)}, not ValueError`);
-      }
-    });
-    for (const result of this.results) {
-      if (result.async === undefined) continue;
-      // get() gives the same outcome every time (the same error object).
-      const again = await settleOne(result);
-      if (!sameOutcome(again, result.outcome)) this.violations.add(`${result.label}: get() changed its outcome`);
-    }
-  }
-
-  #rules(result: PoolResult, env: Environment): Rule[] {
-    const cancelled = instanceRule('CancelledError (terminated)', this.errors.CancelledError);
-    if (result.terminated === 'pinned') return [cancelled];
-    const rules = result.many ? manyRules(result.units, env) : result.units[0] === undefined ? [] : allowed(result.units[0], env);
-    if (result.terminated === 'allowed') rules.push(cancelled);
-    return rules;
-  }
-
-  #checkResult(result: PoolResult, env: Environment): void {
-    const outcome = result.outcome;
-    if (outcome === undefined) {
-      this.violations.add(`${result.label}: never settled`);
-      return;
-    }
-    const rules = result.refused === undefined ? this.#rules(result, env) : [errorRule("ValueError('Pool not running')", result.refused)];
-    const verdict = judge(result.label, outcome, rules);
-    if (verdict !== undefined) this.violations.add(verdict);
-    if (result.async !== undefined) {
-      if (!result.async.ready()) this.violations.add(`${result.label}: get() settled while ready() is false`);
-      const ok = outcome.state === 'FINISHED' && outcome.ok;
-      if (result.async.successful() !== ok) this.violations.add(`${result.label}: successful() is ${!ok} for an outcome ${ok ? 'with' : 'without'} a value`);
-    }
-    for (const get of result.gets) {
-      const timedOut = get.outcome.state === 'FINISHED' && !get.outcome.ok && get.outcome.error instanceof this.errors.TimeoutError;
-      if (timedOut ? get.readyBefore : !sameOutcome(get.outcome, outcome)) this.violations.add(`${result.label}: get(timeout) gave ${showGet(get.outcome)}, ready before: ${get.readyBefore}`);
-    }
-    if (result.callbacks !== undefined) {
-      const { calls } = result.callbacks;
-      const [call] = calls;
-      if (calls.length !== 1 || call === undefined) this.violations.add(`${result.label}: ${calls.length} callback calls`);
-      else {
-        if (call.readyThen) this.violations.add(`${result.label}: ready() was already true in its callback`);
-        const expected = outcome.state === 'FINISHED' ? (outcome.ok ? outcome.value : outcome.error) : undefined;
-        if (outcome.state === 'FINISHED' && (call.ok !== outcome.ok || !Object.is(call.value, expected))) this.violations.add(`${result.label}: its callback got ${show(call.value)}, its result is ${show(expected)}`);
-      }
-    }
-  }
-
-  #checkImap(run: ImapRun, env: Environment): void {
-    if (run.end === undefined) {
-      this.violations.add(`${run.label}: the iteration never ended`);
-      return;
-    }
-    const general = [...extras(undefined, env), instanceRule('CancelledError (terminated)', this.errors.CancelledError)];
-    if (!env.inProcess && run.units.some((u) => !isSendable(u.arg))) general.push(errorRule('TypeError (a chunk that cannot be sent)', (e) => e instanceof TypeError));
-    const fits = (unit: Unit | undefined, outcome: Outcome): boolean => unit !== undefined && natural(unit, env).some((rule) => rule.test(outcome));
-    let position = 0;
-    for (const [i, event] of run.events.entries()) {
-      const outcome: Outcome = event.ok ? { state: 'FINISHED', ok: true, value: event.value } : { state: 'FINISHED', ok: false, error: event.error };
-      const candidates = run.ordered
-        ? event.ok || run.chunksize === 1
-          ? [run.units[position]]
-          : run.units.slice(position - (position % run.chunksize), position - (position % run.chunksize) + run.chunksize)
-        : run.units;
-      const ok = candidates.some((unit) => fits(unit, outcome)) || (!event.ok && general.some((rule) => rule.test(outcome)));
-      if (!ok) this.violations.add(`${run.label}: result ${i} (${event.ok ? show(event.value) : `error ${show(event.error)}`}) fits no item at position ${position}`);
-      position++;
-    }
-    if (run.end === 'done' && run.events.length > run.units.length + 1) this.violations.add(`${run.label}: ${run.events.length} results for ${run.units.length} items`);
-    if (run.end === 'done' && run.chunksize === 1 && run.events.every((e) => e.ok) && run.events.length !== run.units.length) {
-      this.violations.add(`${run.label}: finished after ${run.events.length} of ${run.units.length} items without an error`);
-    }
-  }
-}
-
-/** A map's outcomes: every item's value in order, or one error some item (or the chunk) allows. */
-function manyRules(units: readonly Unit[], env: Environment): Rule[] {
-  const values: Rule = {
-    name: `the values of all ${units.length} items in order`,
-    test: (o) =>
-      o.state === 'FINISHED' &&
-      o.ok &&
-      Array.isArray(o.value) &&
-      o.value.length === units.length &&
-      units.every((unit, i) => natural(unit, env).some((rule) => rule.test({ state: 'FINISHED', ok: true, value: (o.value as unknown[])[i] }))),
-  };
-  const itemError: Rule = {
-    name: "one item's error",
-    test: (o) => o.state === 'FINISHED' && !o.ok && units.some((unit) => natural(unit, env).some((rule) => rule.test(o))),
-  };
-  const rules = [values, itemError, ...extras(undefined, env)];
-  if (!env.inProcess && units.some((u) => !isSendable(u.arg))) rules.push(errorRule('TypeError (a chunk that cannot be sent)', (e) => e instanceof TypeError && /could not be sent/.test(e.message)));
-  return rules;
-}
-
-async function settleOne(result: PoolResult): Promise<Outcome> {
-  if (result.async === undefined) {
-    return result.outcome ?? { state: 'FINISHED', ok: false, error: new Error('not settled') };
-  }
-  return result.async.get().then(
-    (value): Outcome => ({ state: 'FINISHED', ok: true, value }),
-    (error: unknown): Outcome => ({ state: 'FINISHED', ok: false, error }),
-  );
-}
-
-function sameOutcome(a: Outcome | undefined, b: Outcome | undefined): boolean {
-  if (a === undefined || b === undefined || a.state !== b.state) return false;
-  if (a.state !== 'FINISHED' || b.state !== 'FINISHED') return true;
-  return a.ok === b.ok && Object.is(a.ok ? a.value : a.error, b.ok ? b.value : b.error);
-}
-
-function showGet(outcome: Outcome): string {
-  return outcome.state === 'FINISHED' ? (outcome.ok ? show(outcome.value) : `error ${show(outcome.error)}`) : outcome.state;
-}
-
-export function countPoolFaults(program: PoolProgram): number {
-  let faults = program.config.initializer === 'fail' || program.config.initializer === 'exit' ? 1 : 0;
-  if (program.finale !== 'closeJoin') faults++;
-  const item = (task: Behaviour, arg: ArgKind): number => (['echo', 'echoAsync', 'slow'].includes(task.do) ? 0 : 1) + (isSendable(arg) ? 0 : 1);
-  for (const op of program.ops) {
-    if (op.op === 'apply' || op.op === 'applyAsync') faults += item(op.task, op.arg);
-    else if (op.op === 'map' || op.op === 'imap') for (const entry of op.items) faults += item(entry.task, entry.arg);
-    else if (op.op === 'close' || op.op === 'terminate' || op.op === 'join') faults++;
-  }
-  return faults;
 }

@@ -225,9 +225,17 @@ function finaleArb(caps: ExecCaps): fc.Arbitrary<Finale> {
   return fc.constantFrom(...finales);
 }
 
-/** Whether a task that never returns by itself has a way to end in this program. */
+/** A timeout that ends a `spin` well within the settle bound (tracking.ts), grace included. */
+const SPIN_TIMEOUT_MAX_MS = 1_000;
+
+/** Whether a task that never returns by itself has a way to end soon in this program. */
 function spinEnds(program: ExecProgram, timeout: number | undefined): boolean {
-  return timeout !== undefined || program.config.taskTimeout !== undefined || program.finale === 'terminate' || program.finale === 'kill';
+  return (
+    (timeout !== undefined && timeout <= SPIN_TIMEOUT_MAX_MS) ||
+    program.config.taskTimeout !== undefined ||
+    program.finale === 'terminate' ||
+    program.finale === 'kill'
+  );
 }
 
 /**

@@ -10,11 +10,12 @@
  * @module
  */
 import fc from 'fast-check';
-import { type ProgramFigures, runExecutorProgram } from './executor-run.js';
+import { runExecutorProgram } from './executor-run.js';
 import { executorTargets } from './executor-targets.js';
 import { withoutKnownBugs } from './known-bugs.js';
 import { runPoolProgram } from './pool-run.js';
 import { poolProgramArb, poolTargets } from './pool-program.js';
+import type { ProgramFigures } from './program-facts.js';
 import { programArb } from './program.js';
 
 /** What a run of programs did (the soak prints these). */

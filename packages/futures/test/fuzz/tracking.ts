@@ -44,6 +44,9 @@ export interface Tracked {
   pinned: { readonly why: string; readonly rule: Rule } | undefined;
 }
 
+/** Which op (or map chunk) owns the futures the executor announces next. */
+export type Attribution = { readonly kind: 'unit'; readonly unit: Unit } | { readonly kind: 'map'; readonly run: MapRun; readonly upTo: number };
+
 /** How a map iteration ended. */
 export type MapEnd =
   | { readonly kind: 'done' }
