@@ -40,6 +40,37 @@ const regressions: readonly Regression[] = [
       },
     }),
   ),
+  // Found by the suite (issue 15; fixed in 093cbb1): a task whose buffers were transferred,
+  // handed to a worker ahead of time and sent again after that worker died (or was stopped
+  // for another task's timeout) went out with detached buffers; postMessage dropped the
+  // message without an error, and the task stayed RUNNING forever. Now it fails at once.
+  {
+    what: 'a transferred task behind one that exits its worker settles',
+    target: 'WorkerThreadPoolExecutor',
+    program: {
+      config: { ...none, maxWorkers: 1, initializer: 'none', prefetch: 32 },
+      ops: [
+        { op: 'submit', fn: 'ref', task: { do: 'slow', ms: 30 }, arg: 'number' },
+        { op: 'submit', fn: 'ref', task: { do: 'exit', code: 1 }, arg: 'number' },
+        { op: 'submitWith', task: { do: 'echo' }, arg: 'typed', signal: false, timeout: undefined, transfer: 'fresh' },
+        { op: 'sleep', ms: 30 },
+      ],
+      finale: 'shutdown',
+    },
+  },
+  {
+    what: "a transferred task behind one stopped for its timeout settles",
+    target: 'WorkerThreadPoolExecutor',
+    program: {
+      config: { ...none, maxWorkers: 1, initializer: 'none', prefetch: 32 },
+      ops: [
+        { op: 'submitWith', task: { do: 'spin' }, arg: 'number', signal: false, timeout: 50, transfer: 'none' },
+        { op: 'submitWith', task: { do: 'echo' }, arg: 'typed', signal: false, timeout: undefined, transfer: 'fresh' },
+        { op: 'submit', fn: 'ref', task: { do: 'echo' }, arg: 'number' },
+      ],
+      finale: 'shutdown',
+    },
+  },
   // The model's own mistakes, found on its first runs: an in-process task that returns its
   // Promise argument gives what it resolves to (the executor awaits a thenable result), and
   // a process pool ignores `transfer` (it copies), even a transfer list that is not valid.

@@ -9,7 +9,7 @@
 import { stoppable, hostile } from './executor-targets.js';
 import type { ExecutorRun } from './executor-run.js';
 import { allowed, allowedChunk, cancelledRule, judge, type Outcome, type Rule } from './outcomes.js';
-import { isOurChild, type MapRun, outcomeOf, type Tracked } from './tracking.js';
+import { checkCleanExits, isOurChild, type MapRun, outcomeOf, type Tracked } from './tracking.js';
 import { show } from './values.js';
 
 export async function checkFinal(run: ExecutorRun): Promise<void> {
@@ -104,6 +104,7 @@ function checkWorkers(run: ExecutorRun): void {
   if (startIds.join() !== exitIds.join()) violations.add(`workerStart ids [${startIds.join()}] but workerExit ids [${exitIds.join()}]`);
   const alive = starts.flatMap((info) => (info.pid !== undefined && isOurChild(info.pid) ? [info.pid] : []));
   if (alive.length > 0) violations.add(`children alive (or not reaped) after shutdown: ${alive.join(', ')}`);
+  checkCleanExits(exits, run.program, violations);
   if (run.brokenEvents.length > 1) violations.add(`'broken' emitted ${run.brokenEvents.length} times`);
   if ((run.executor.broken !== undefined) !== (run.brokenEvents.length > 0)) violations.add(`executor.broken is ${String(run.executor.broken)} after ${run.brokenEvents.length} 'broken' events`);
 }

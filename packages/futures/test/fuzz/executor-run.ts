@@ -20,7 +20,7 @@ import { checkFinal } from './executor-checks.js';
 import { startMap } from './executor-maps.js';
 import { type ExecutorTarget, hostile, stoppable } from './executor-targets.js';
 import { CAPTURED_VALUE, type Environment, type ErrorClasses, errorRule, cancelledRule, instanceRule, type Unit } from './outcomes.js';
-import { countFaults, hasDeaths, hasHangs, type ProgramFigures } from './program-facts.js';
+import { countFaults, hasDeaths, hasHangs, mayStopWorkers, type ProgramFigures } from './program-facts.js';
 import type { ExecOp, ExecProgram, TaskFn, Transfer } from './program.js';
 import { type Attribution, awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, type MapRun, SETTLE_BOUND_MS, settleAll, type Tracked, Violations } from './tracking.js';
 import { type ArgKind, isSendable, makeArg, snapshot } from './values.js';
@@ -104,6 +104,7 @@ export class ExecutorRun {
       gateOpened: this.gateOpened,
       taskTimeout: config.taskTimeout !== undefined,
       deaths: hasDeaths(this.program),
+      stops: mayStopWorkers(this.program),
       onWorkerExit: config.onWorkerExit ?? 'replace',
       initializerBreaks: config.initializer === 'fail' || config.initializer === 'exit',
     };

@@ -65,6 +65,8 @@ export interface Environment {
   readonly taskTimeout: boolean;
   /** The program runs tasks (or an initializer) that end their worker. */
   readonly deaths: boolean;
+  /** The pool may stop a worker: a death, or a timeout or abort whose task runs on. */
+  readonly stops: boolean;
   readonly onWorkerExit: 'replace' | 'break';
   /** The initializer fails or exits: every task may fail with the Broken error. */
   readonly initializerBreaks: boolean;
@@ -161,6 +163,11 @@ export function extras(unit: Unit | undefined, env: Environment): Rule[] {
     rules.push(instanceRule('Broken (a worker died in this program)', env.errors.Broken));
   }
   if (env.initializerBreaks) rules.push(instanceRule('Broken (the initializer fails)', env.errors.Broken));
+  if (unit?.transfer === 'fresh' && env.transfers && env.stops && !env.deaths) {
+    // Its buffers went to a worker that was stopped before it started the task: they are gone
+    // with it, so the task cannot be sent again and fails instead (093cbb1).
+    rules.push(instanceRule('WorkerExitError (transferred to a worker that was stopped)', env.errors.WorkerExitError));
+  }
   return rules;
 }
 

@@ -10,7 +10,7 @@ import { ValueError } from '../../../multiprocessing/dist/index.js';
 import { allowed, type Environment, errorRule, extras, instanceRule, judge, natural, type Outcome, type Rule, type Unit } from './outcomes.js';
 import { poolHostile } from './pool-program.js';
 import type { ImapRun, PoolResult, PoolRun } from './pool-run.js';
-import { isOurChild } from './tracking.js';
+import { checkCleanExits, isOurChild } from './tracking.js';
 import { isSendable, show } from './values.js';
 
 export async function checkPoolFinal(run: PoolRun): Promise<void> {
@@ -23,6 +23,7 @@ export async function checkPoolFinal(run: PoolRun): Promise<void> {
     if (startIds !== exitIds) run.violations.add(`workerStart ids [${startIds}] but workerExit ids [${exitIds}]`);
     const alive = run.starts.flatMap((i) => (i.pid !== undefined && isOurChild(i.pid) ? [i.pid] : []));
     if (alive.length > 0) run.violations.add(`children alive (or not reaped) after the pool ended: ${alive.join(', ')}`);
+    checkCleanExits(run.exits, run.program, run.violations);
   });
   run.violations.guard('after the finale', () => {
     try {

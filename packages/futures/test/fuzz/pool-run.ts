@@ -97,6 +97,7 @@ export class PoolRun {
       gateOpened: this.gateOpened,
       taskTimeout: false,
       deaths: hasDeaths(this.program),
+      stops: hasDeaths(this.program),
       onWorkerExit: 'replace',
       initializerBreaks: config.initializer === 'fail' || config.initializer === 'exit',
     };

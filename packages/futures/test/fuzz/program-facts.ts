@@ -79,3 +79,28 @@ export function countPoolFaults(program: PoolProgram): number {
   }
   return faults;
 }
+
+/**
+ * Whether every child process of the program should exit cleanly (code 0, no signal): it
+ * ends no worker on purpose (no deaths, no terminate, no timeout or abort that may stop a
+ * worker, no initializer that breaks the pool), so a pool only ever lets children go by
+ * closing their channel.
+ */
+export function cleanExitsExpected(program: ExecProgram | PoolProgram): boolean {
+  if (hasDeaths(program) || program.config.initializer === 'fail') return false;
+  if (program.finale === 'terminate' || program.finale === 'kill' || program.finale === 'dispose') {
+    // `dispose` is `await using`: it terminates a Pool, and shuts an executor down cleanly.
+    if (program.finale !== 'dispose' || 'processes' in program.config) return false;
+  }
+  if ('taskTimeout' in program.config && program.config.taskTimeout !== undefined) return false;
+  return program.ops.every((op) => op.op !== 'terminate' && op.op !== 'abort' && !(op.op === 'submitWith' && op.timeout !== undefined));
+}
+
+/** The pool may stop a worker in this program: a death, a timeout, or an abort. */
+export function mayStopWorkers(program: ExecProgram): boolean {
+  return (
+    hasDeaths(program) ||
+    program.config.taskTimeout !== undefined ||
+    program.ops.some((op) => op.op === 'abort' || (op.op === 'submitWith' && op.timeout !== undefined))
+  );
+}

@@ -167,7 +167,10 @@ function opArb(caps: ExecCaps): fc.Arbitrary<ExecOp> {
         arg: argArb,
         signal: fc.boolean(),
         timeout: timeoutArb,
-        transfer: fc.oneof({ weight: 4, arbitrary: fc.constant<Transfer>('none') }, { weight: 1, arbitrary: fc.constantFrom<Transfer>('fresh', 'reuse', 'invalid') }),
+        transfer: fc.oneof(
+          { weight: 3, arbitrary: fc.constant<Transfer>('none') },
+          { weight: caps.transfers ? 3 : 1, arbitrary: fc.constantFrom<Transfer>('fresh', 'reuse', 'invalid') },
+        ),
       }),
     },
     {
@@ -230,12 +233,9 @@ const SPIN_TIMEOUT_MAX_MS = 1_000;
 
 /** Whether a task that never returns by itself has a way to end soon in this program. */
 function spinEnds(program: ExecProgram, timeout: number | undefined): boolean {
-  return (
-    (timeout !== undefined && timeout <= SPIN_TIMEOUT_MAX_MS) ||
-    program.config.taskTimeout !== undefined ||
-    program.finale === 'terminate' ||
-    program.finale === 'kill'
-  );
+  // A submitWith timeout replaces the pool's taskTimeout for its task.
+  const effective = timeout ?? program.config.taskTimeout;
+  return (effective !== undefined && effective <= SPIN_TIMEOUT_MAX_MS) || program.finale === 'terminate' || program.finale === 'kill';
 }
 
 /**

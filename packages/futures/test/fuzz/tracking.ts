@@ -7,8 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Future } from '../../src/index.js';
-import type { Consume, ExecOp } from './program.js';
+import type { Future, WorkerInfo } from '../../src/index.js';
+import { CHILD_EPIPE, KNOWN_BUGS } from './known-bugs.js';
+import { cleanExitsExpected } from './program-facts.js';
+import type { PoolProgram } from './pool-program.js';
+import type { Consume, ExecOp, ExecProgram } from './program.js';
 import type { Outcome, Rule, Unit } from './outcomes.js';
 
 /**
@@ -155,4 +158,11 @@ export function isOurChild(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** In a program that stops no worker, every child exits with code 0 (known-bugs.ts: CHILD_EPIPE). */
+export function checkCleanExits(exits: readonly WorkerInfo[], program: ExecProgram | PoolProgram, violations: Violations): void {
+  if (KNOWN_BUGS.has(CHILD_EPIPE) || !cleanExitsExpected(program)) return;
+  const unclean = exits.filter((info) => info.pid !== undefined && (info.exitCode !== 0 || (info.signal ?? null) !== null));
+  if (unclean.length > 0) violations.add(`children that nothing stopped exited uncleanly: ${unclean.map((i) => `pid ${String(i.pid)} code ${String(i.exitCode)} signal ${String(i.signal)}`).join(', ')}`);
 }
