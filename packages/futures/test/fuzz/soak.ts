@@ -92,10 +92,11 @@ while (Date.now() < deadline) {
       failures.push({ target: target.name, seed: verdict.seed, path: verdict.path, message: verdict.message });
       console.log(`\n[${elapsed()}] FAILURE in ${target.name} (seed ${verdict.seed}, path ${String(verdict.path)}):\n${verdict.message}\n`);
     } else {
-      // Size the next batch to BATCH_MS (or what is left), from this one's pace.
+      // Size the next batch to BATCH_MS (or its share of what is left) at this one's pace,
+      // growing at most twofold: a few programs are a poor measure of the next hundred.
       const perProgram = (Date.now() - batchStarted) / Math.max(1, figures.programs - before);
       const budget = Math.min(BATCH_MS, Math.max(0, deadline - Date.now()) / targets.length);
-      batchRuns.set(target.name, Math.max(1, Math.floor(budget / perProgram)));
+      batchRuns.set(target.name, Math.max(1, Math.min(2 * runs, Math.floor(budget / perProgram))));
     }
     const sum = totals();
     console.log(`[${elapsed()}] ${target.name}: ${figures.programs} programs | total ${sum.programs} programs, ${sum.operations} operations, ${sum.faults} faults injected, ${failures.length} failures`);
