@@ -3,8 +3,7 @@
  * deterministically in what it asks for, with every invariant of the fuzz suite checked.
  *
  * To add one: paste the counterexample fast-check printed (the program literal) with the
- * executor it failed on and a line on what it found. A bug that is not fixed yet belongs in
- * fuzz/known-bugs.ts (its generator guard) and in the issue, not here as a failing test.
+ * executor it failed on and a line on what it found, with the fix that made it pass.
  */
 import { describe, it } from 'vitest';
 import { runExecutorProgram } from './fuzz/executor-run.js';
@@ -40,6 +39,22 @@ const regressions: readonly Regression[] = [
       },
     }),
   ),
+  // Found by the suite (issue 15): one buffer transferred by two submits; the second went
+  // out with the buffer already detached, postMessage dropped it silently, and its future
+  // stayed RUNNING. Now the pool checks the transfer list and fails that future at once.
+  {
+    what: 'a buffer transferred twice fails the second task instead of stalling it',
+    target: 'WorkerThreadPoolExecutor',
+    program: {
+      config: { ...none, maxWorkers: 1, initializer: 'none', prefetch: 0 },
+      ops: [
+        { op: 'submitWith', task: { do: 'echo' }, arg: 'typed', signal: false, timeout: undefined, transfer: 'reuse' },
+        { op: 'submitWith', task: { do: 'echo' }, arg: 'typed', signal: false, timeout: undefined, transfer: 'reuse' },
+        { op: 'submitWith', task: { do: 'echo' }, arg: 'typed', signal: false, timeout: undefined, transfer: 'reuse' },
+      ],
+      finale: 'shutdown',
+    },
+  },
   // Found by the suite (issue 15; fixed in 093cbb1): a task whose buffers were transferred,
   // handed to a worker ahead of time and sent again after that worker died (or was stopped
   // for another task's timeout) went out with detached buffers; postMessage dropped the

@@ -214,6 +214,22 @@ describe('WorkerThreadPoolExecutor', () => {
       expect(await executor.submitWith({ transfer: [bytes.buffer] }, threadTasks.sumBytes, bytes)).toEqual({ byteLength: 3, sum: 6 });
     });
 
+    it.each([
+      ['sent apart (the first is handed over before the second is submitted)', true],
+      ['sent in one batch', false],
+    ])('.submitWith() - one buffer transferred by two tasks, %s: the second fails with TypeError, nothing hangs', async (_, apart) => {
+      const executor = pool({ maxWorkers: 1, prefetch: 4 });
+      const bytes = new Uint8Array([1, 2, 3]);
+      const first = executor.submitWith({ transfer: [bytes.buffer] }, threadTasks.sumBytes, bytes);
+      if (apart) await settle();
+      const second = executor.submitWith({ transfer: [bytes.buffer] }, threadTasks.sumBytes, bytes);
+      expect(await first).toEqual({ byteLength: 3, sum: 6 });
+      const error = await second.exception();
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toContain('already transferred');
+      expect(await executor.submit(tasks.add, 2, 2)).toBe(4);
+    });
+
     it('.submitWith() - without transfer the buffer is copied and stays usable here', async () => {
       const executor = pool({ maxWorkers: 1 });
       const bytes = new Uint8Array([1, 2, 3, 4]);
@@ -405,6 +421,7 @@ describe('WorkerThreadPoolExecutor', () => {
       // only then can the single worker slot run the next task.
       expect(await executor.submit(tasks.add, 2, 2)).toBe(4);
       expect(exited).toHaveLength(1);
+      expect(executor.stats).toMatchObject({ completed: 1, failed: 1 });
     });
 
     it('taskTimeout - counts from the start of the task, not from the submit', async () => {
@@ -440,6 +457,8 @@ describe('WorkerThreadPoolExecutor', () => {
       // ...which was not stopped: the next task runs on it.
       expect(await executor.submit(threadTasks.currentThreadId)).toBe(threadId);
       expect(exited).toEqual([]);
+      // Stopped while running, it counts as failed.
+      expect(executor.stats).toMatchObject({ completed: 1, failed: 1 });
     });
 
     it('.submitWith() - aborting a busy loop fails it at once and stops its thread after the grace period', async () => {

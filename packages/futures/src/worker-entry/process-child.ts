@@ -17,14 +17,20 @@ if (send === undefined) {
   process.exit(1);
 }
 
+function ignoreSendError(): void {
+  // The parent is gone or letting this child go: the child exits on 'disconnect'.
+}
+
 const mode = process.env.CONCURRENT_FUTURES_SERIALIZATION === 'json' ? 'json' : 'advanced';
 // The runner claims every job from the first one on, so that the agent, once it serves the
 // parent, never gives back a job that already ran.
 const claims = claimBuffer();
 const runner = new Runner(
   (message) => {
-    // After a disconnect there is no one to tell; process.send would only emit an error.
-    if (process.connected) send(message);
+    // After a disconnect there is no one to tell. The callback takes the error of a write
+    // that the disconnect overtakes (EPIPE), which would otherwise be an unhandled 'error'
+    // event that kills the child with code 1 as it is let go.
+    if (process.connected) send(message, undefined, undefined, ignoreSendError);
   },
   mode,
   new Claims(claims),

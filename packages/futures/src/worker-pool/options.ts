@@ -49,7 +49,14 @@ export interface PoolStats {
   readonly workers: number;
   readonly queued: number;
   readonly running: number;
+  /** Tasks that gave a value (each item of a map chunk counts). */
   readonly completed: number;
+  /**
+   * Tasks that ended with an error after the pool took them: they threw, could not be sent,
+   * their worker died, or the pool stopped them while running (abort, timeout). Tasks that
+   * never left the queue (cancelled, or failed by a break before any worker had them) are
+   * not counted.
+   */
   readonly failed: number;
   /**
    * Tasks taken back from a busy worker that had been handed them ahead of time and had not

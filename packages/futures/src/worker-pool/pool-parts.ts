@@ -82,6 +82,25 @@ export function hasTransfers(job: PoolJob): boolean {
   return job.transfer !== undefined && job.transfer.length > 0;
 }
 
+/**
+ * Why `job` cannot be sent, if one of the buffers it transfers is already detached (moved
+ * by an earlier transfer). `MessagePort.postMessage` does not throw for such a list: it drops
+ * the whole message, which would leave its futures running forever.
+ */
+export function detachedTransfer(job: PoolJob): TypeError | undefined {
+  for (const item of job.transfer ?? []) {
+    if (!(item instanceof ArrayBuffer) || item.byteLength > 0) continue;
+    try {
+      new Uint8Array(item);
+    } catch (error) {
+      return new TypeError('an argument could not be sent to the thread worker: a buffer in its transfer list was already transferred (detached) by an earlier task or message', {
+        cause: error,
+      });
+    }
+  }
+  return undefined;
+}
+
 /** The error of a job that did not start on a worker that died with its transferred buffers. */
 export function transfersLost(death: WorkerExitError): WorkerExitError {
   const { exitCode, signal, pid, threadId } = death;

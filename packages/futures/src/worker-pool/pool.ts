@@ -49,6 +49,7 @@ import type { HandleEvents, WorkerHandle } from './handle.js';
 import {
   clearIdle,
   clearTimer,
+  detachedTransfer,
   hasTransfers,
   info,
   type PoolJob,
@@ -190,7 +191,7 @@ export class WorkerPool {
     const job = this.#jobsByFuture.get(future);
     const error = new CancelledError('the task was aborted while running', { cause: reason });
     if (job === undefined) {
-      if (future.running()) future.setException(error);
+      this.#failRunning(future, error, 1);
     } else {
       this.#stopJob(job, error);
     }
@@ -463,9 +464,17 @@ export class WorkerPool {
   }
 
   /** Hands `jobs` to `worker`; false if some could not be sent (their futures have failed). */
-  #sendTo(worker: PoolWorker, jobs: PoolJob[]): boolean {
-    if (jobs.length === 0) return true;
+  #sendTo(worker: PoolWorker, planned: PoolJob[]): boolean {
     let allSent = true;
+    const refused = (job: PoolJob): boolean => {
+      const detached = detachedTransfer(job);
+      if (detached === undefined) return false;
+      this.#fail(job, detached);
+      allSent = false;
+      return true;
+    };
+    const jobs = planned.filter((job) => !refused(job));
+    if (jobs.length === 0) return allSent;
     clearIdle(worker);
     const wire = jobs.map(toWire);
     const transfer = jobs.flatMap((job) => job.transfer ?? []);
@@ -476,7 +485,10 @@ export class WorkerPool {
     } catch {
       // One argument could not be serialized: find which by sending one at a time, and fail
       // only that future (CPython R9.7: the pool stays usable).
+      // Two jobs of the batch may transfer one buffer: once the first has gone, the second's
+      // is detached.
       for (const job of jobs) {
+        if (refused(job)) continue;
         try {
           worker.handle.send({ type: 'run', tasks: this.#definitions(worker, [job]), jobs: [toWire(job)] }, job.transfer);
           this.#learned(worker, [job]);
@@ -640,6 +652,13 @@ export class WorkerPool {
     job.future.setException(error);
   }
 
+  /** Fails a future the parent stops while it runs (abort, timeout); `items` are its tasks. */
+  #failRunning(future: Future<unknown>, error: CancelledError | TimeoutError, items: number): void {
+    if (!future.running()) return;
+    this.failed += items;
+    future.setException(error);
+  }
+
   /** After results: recycle a spent worker, arm the next job's clock, dispatch more. */
   #afterProgress(worker: PoolWorker): void {
     if (worker.budget <= 0 && worker.inflight.length === 0) this.#retire(worker);
@@ -700,7 +719,7 @@ export class WorkerPool {
    * clock starts once the job is the one running. A map chunk stops as a whole.
    */
   #stopJob(job: PoolJob, error: CancelledError | TimeoutError): void {
-    if (job.future.running()) job.future.setException(error);
+    this.#failRunning(job.future, error, job.batch?.items.length ?? 1);
     if (!job.sent || job.stopped) return;
     const worker = [...this.#workers].find((w) => w.inflight.includes(job));
     // Not on a worker: it is back in the queue (its worker died), where it is dropped.

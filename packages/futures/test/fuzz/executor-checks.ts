@@ -111,9 +111,9 @@ function checkWorkers(run: ExecutorRun): void {
 
 /**
  * `stats` once shut down: no workers, nothing queued or running; `completed` counts exactly
- * the items that gave a value; `failed` counts the items that failed, except those whose
- * future was failed by the parent before they ran or while they ran (an abort, a timeout, or
- * a break of queued work), which the pool never counts (see the report of issue 15).
+ * the items that gave a value; `failed` counts the items that failed, including those the
+ * pool stopped while running (abort, timeout), but maybe not queued work a break failed
+ * before any worker had it (options.ts, PoolStats).
  */
 function checkStats(run: ExecutorRun, outcomes: ReadonlyMap<Tracked, Outcome>): void {
   const pool = stoppable(run.executor);
@@ -134,7 +134,7 @@ function checkStats(run: ExecutorRun, outcomes: ReadonlyMap<Tracked, Outcome>): 
       failedMax += errors;
     } else if (outcome.error instanceof run.errors.Broken) {
       failedMax += size;
-    } else if (!(outcome.error instanceof run.errors.CancelledError || outcome.error instanceof run.errors.TimeoutError)) {
+    } else {
       failedMin += size;
       failedMax += size;
     }

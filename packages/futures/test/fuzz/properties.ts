@@ -12,7 +12,6 @@
 import fc from 'fast-check';
 import { runExecutorProgram } from './executor-run.js';
 import { executorTargets } from './executor-targets.js';
-import { withoutKnownBugs } from './known-bugs.js';
 import { runPoolProgram } from './pool-run.js';
 import { poolProgramArb, poolTargets } from './pool-program.js';
 import type { ProgramFigures } from './program-facts.js';
@@ -91,7 +90,7 @@ const CI_RUNS: Record<string, number> = {
 
 export const fuzzTargets: readonly FuzzTarget[] = [
   ...executorTargets.map((target) =>
-    fuzzTarget(target.name, CI_RUNS[target.name] ?? 10, programArb(target.caps).map(withoutKnownBugs(target.caps)), (program) =>
+    fuzzTarget(target.name, CI_RUNS[target.name] ?? 10, programArb(target.caps), (program) =>
       runExecutorProgram(target, program),
     ),
   ),

@@ -5,10 +5,9 @@
  *
  * ```
  * npx pnpm build && npx tsx packages/futures/test/fuzz/soak.ts [--minutes 10] [--only Pool,ThreadPool]
- *                                                              [--seed N --path P] [--known-bugs]
+ *                                                              [--seed N --path P]
  * ```
- * `SOAK_MINUTES` sets the default duration (10). `--known-bugs` (or `FUZZ_KNOWN_BUGS=1`)
- * turns off the generator's guards against known, unfixed bugs (known-bugs.ts).
+ * `SOAK_MINUTES` sets the default duration (10).
  *
  * Time is shared out in batches, one target after another, so every executor gets about the
  * same wall time whatever its programs cost; the last batch may end a little after the time
@@ -17,6 +16,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
+import { fuzzTargets, newFigures } from './properties.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,12 +24,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     seed: { type: 'string' },
     path: { type: 'string' },
-    'known-bugs': { type: 'boolean', default: false },
   },
 });
-// Before the fuzz modules load: they read it once.
-if (args['known-bugs'] === true) process.env.FUZZ_KNOWN_BUGS = '1';
-const { fuzzTargets, newFigures } = await import('./properties.js');
 
 /**
  * Wall time one batch of a target's programs aims at. Batches are never cut short (fast-check's
@@ -70,7 +66,7 @@ const totals = (): { programs: number; operations: number; faults: number } => {
   return sum;
 };
 
-console.log(`soak: ${minutes} min over ${targets.map((t) => t.name).join(', ')}${process.env.FUZZ_KNOWN_BUGS === '1' ? ' (known-bug guards off)' : ''}`);
+console.log(`soak: ${minutes} min over ${targets.map((t) => t.name).join(', ')}`);
 /** Programs per batch, per target: starts at one, then sized by the last batch's pace. */
 const batchRuns = new Map(targets.map((target) => [target.name, 1]));
 while (Date.now() < deadline) {

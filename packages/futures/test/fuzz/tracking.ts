@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Future, WorkerInfo } from '../../src/index.js';
-import { CHILD_EPIPE, KNOWN_BUGS } from './known-bugs.js';
 import { cleanExitsExpected } from './program-facts.js';
 import type { PoolProgram } from './pool-program.js';
 import type { Consume, ExecOp, ExecProgram } from './program.js';
@@ -160,9 +159,9 @@ export function isOurChild(pid: number): boolean {
   }
 }
 
-/** In a program that stops no worker, every child exits with code 0 (known-bugs.ts: CHILD_EPIPE). */
+/** In a program that stops no worker, every child exits with code 0. */
 export function checkCleanExits(exits: readonly WorkerInfo[], program: ExecProgram | PoolProgram, violations: Violations): void {
-  if (KNOWN_BUGS.has(CHILD_EPIPE) || !cleanExitsExpected(program)) return;
+  if (!cleanExitsExpected(program)) return;
   const unclean = exits.filter((info) => info.pid !== undefined && (info.exitCode !== 0 || (info.signal ?? null) !== null));
   if (unclean.length > 0) violations.add(`children that nothing stopped exited uncleanly: ${unclean.map((i) => `pid ${String(i.pid)} code ${String(i.exitCode)} signal ${String(i.signal)}`).join(', ')}`);
 }
