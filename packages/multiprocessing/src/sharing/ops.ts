@@ -64,3 +64,5 @@ export const ERROR = 2;
 export const F_REDUCED = 1;
 /** Payload flag: raw bytes from sendBytes (not a serialized value). */
 export const F_BYTES = 2;
+/** Payload flag: the value as JSON text (plain data that JSON carries exactly; see runtime.ts `encode`). */
+export const F_JSON = 4;
