@@ -26,6 +26,14 @@ export const HEADER_BYTES = 22;
 const MAX_FRAME_BYTES = 2 ** 31;
 /** Above this much queued in a turn, frames are written as separate chunks instead of copied into one. */
 const COALESCE_LIMIT_BYTES = 256 * 1024;
+/**
+ * A batch this large is written at once rather than at the end of the turn: a producer whose
+ * puts never wait (an unbounded queue, a pipe) runs its whole loop in one turn of microtasks,
+ * and the reader would otherwise get nothing until the loop ends, then everything at once.
+ * Writing on the way lets the reader work in parallel, and makes {@link FrameSocket.congested}
+ * see the socket fill up, so the producer waits instead of buffering without bound.
+ */
+const EARLY_WRITE_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** One frame as read. `payload` is a view into the received bytes. */
@@ -95,10 +103,16 @@ export class FrameSocket {
   /** Queues a frame; it leaves at the end of this turn (or at the next {@link flush}). */
   send(op: number, obj: number, a = 0, b = 0, flags = 0, payload: Buffer = EMPTY): void {
     if (this.#closed) return;
-    this.#out.push(header(op, flags, obj, a, b, payload.length));
+    this.#queue(header(op, flags, obj, a, b, payload.length), payload);
+  }
+
+  #queue(head: Buffer, payload: Buffer): void {
+    this.#out.push(head);
     if (payload.length > 0) this.#out.push(payload);
     this.#outBytes += HEADER_BYTES + payload.length;
-    if (!this.#scheduled) {
+    if (this.#outBytes >= EARLY_WRITE_BYTES) {
+      this.flush();
+    } else if (!this.#scheduled) {
       this.#scheduled = true;
       process.nextTick(this.#flushTick);
     }
@@ -118,8 +132,10 @@ export class FrameSocket {
       queued.writeDoubleLE(add ? queued.readDoubleLE(10) + a : a, 10);
       return;
     }
-    this.send(op, obj, a);
-    this.#acks.set(key, this.#out[this.#out.length - 1]!);
+    const head = header(op, 0, obj, a, 0, 0);
+    // Registered first: a batch written early (see #queue) clears the map, and the frame with it.
+    this.#acks.set(key, head);
+    this.#queue(head, EMPTY);
   }
 
   /** Writes what is queued now. */
