@@ -55,6 +55,22 @@ const regressions: readonly Regression[] = [
       finale: 'shutdown',
     },
   },
+  // Found by the soak once the guard against the double transfer was gone: a transfer (the
+  // first use of a reused buffer) handed ahead of time to a worker that its spinning task's
+  // timeout stopped fails with WorkerExitError, as a fresh transfer does. The rule for
+  // 'reuse' lacked that allowance; the pool was right.
+  {
+    what: 'a reused transfer on a worker stopped for a timeout may fail with WorkerExitError',
+    target: 'WorkerThreadPoolExecutor',
+    program: {
+      config: { ...none, maxWorkers: 1, initializer: 'ok', taskTimeout: 100 },
+      ops: [
+        { op: 'burst', count: 2, task: { do: 'spin' }, arg: 'number' },
+        { op: 'submitWith', task: { do: 'echo' }, arg: 'number', signal: false, timeout: undefined, transfer: 'reuse' },
+      ],
+      finale: 'shutdown',
+    },
+  },
   // Found by the suite (issue 15; fixed in 093cbb1): a task whose buffers were transferred,
   // handed to a worker ahead of time and sent again after that worker died (or was stopped
   // for another task's timeout) went out with detached buffers; postMessage dropped the

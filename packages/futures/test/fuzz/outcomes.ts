@@ -163,7 +163,7 @@ export function extras(unit: Unit | undefined, env: Environment): Rule[] {
     rules.push(instanceRule('Broken (a worker died in this program)', env.errors.Broken));
   }
   if (env.initializerBreaks) rules.push(instanceRule('Broken (the initializer fails)', env.errors.Broken));
-  if (unit?.transfer === 'fresh' && env.transfers && env.stops && !env.deaths) {
+  if ((unit?.transfer === 'fresh' || unit?.transfer === 'reuse') && env.transfers && env.stops && !env.deaths) {
     // Its buffers went to a worker that was stopped before it started the task: they are gone
     // with it, so the task cannot be sent again and fails instead (093cbb1).
     rules.push(instanceRule('WorkerExitError (transferred to a worker that was stopped)', env.errors.WorkerExitError));
