@@ -127,3 +127,38 @@ export class Full extends Error {
   }
 }
 Full.prototype.name = 'Full';
+
+/**
+ * A call that the object's state does not allow: `release()` of an `RLock` this thread does not
+ * hold, `wait()` or `notify()` on a `Condition` whose lock is not held. Mirrors Python's
+ * `RuntimeError` in those cases, with its messages.
+ *
+ * @example
+ * ```ts
+ * const lock = new RLock();
+ * try { lock.release(); } catch (error) { error instanceof RuntimeError; } // 'cannot release un-acquired lock'
+ * ```
+ */
+export class RuntimeError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+RuntimeError.prototype.name = 'RuntimeError';
+
+/**
+ * A `Barrier` is broken: it was aborted, reset while parties waited, a wait timed out, its
+ * action threw, or a party died while the others waited. Mirrors Python's
+ * `threading.BrokenBarrierError`.
+ *
+ * @example
+ * ```ts
+ * try { await barrier.wait(); } catch (error) { if (error instanceof BrokenBarrierError) console.log('gave up'); }
+ * ```
+ */
+export class BrokenBarrierError extends RuntimeError {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+BrokenBarrierError.prototype.name = 'BrokenBarrierError';

@@ -10,6 +10,8 @@ export { ThreadPool, type ThreadPoolOptions } from './thread-pool.js';
 // Python's multiprocessing.TimeoutError is what get(timeout) and next(timeout) throw: here
 // the TimeoutError of @concurrent/futures, re-exported so one import serves.
 export { TimeoutError } from '@concurrent/futures';
-export { BrokenPipeError, BufferTooShort, Empty, EOFError, Full, OSError, ProcessError } from './errors.js';
+export { BrokenBarrierError, BrokenPipeError, BufferTooShort, Empty, EOFError, Full, OSError, ProcessError, RuntimeError } from './errors.js';
 export { Connection, Pipe } from './sharing/connection.js';
 export { type GetOptions, JoinableQueue, type PutOptions, Queue, SimpleQueue } from './sharing/queues.js';
+export type { AcquireOptions, Held } from './sync/acquire.js';
+export { Lock, RLock } from './sync/lock.js';
