@@ -10,6 +10,7 @@
  *
  * @module
  */
+export { builtFile, builtUrl } from './internal/built-file.js';
 export { addClosureHint } from './internal/function-source.js';
 export { childEnv, childExecArgv } from './internal/child-launch.js';
 export { aliasedOption, checkOptionKeys, checkOptionsObject } from './internal/validate.js';

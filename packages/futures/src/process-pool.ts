@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { builtFile } from './internal/built-file.js';
 import { BrokenProcessPool } from './errors.js';
 import { BASE_OPTION_KEYS, checkOptionKeys, type ExecutorOptions } from './executor.js';
 import { childEnv, childExecArgv } from './internal/child-launch.js';
@@ -25,14 +25,9 @@ const PROCESS_OPTION_KEYS = [...BASE_OPTION_KEYS, ...POOL_OPTION_KEYS, 'maxTasks
 
 let poolCounter = 0;
 
-/**
- * The child's entry file. Children run real JavaScript from `dist`, also when this module
- * itself runs from `src` under a TypeScript test runner.
- */
+/** The child's entry file (built JavaScript, also when this module runs from `src`). */
 function childEntry(): string {
-  const here = new URL('.', import.meta.url);
-  const dist = here.pathname.endsWith('/src/') ? new URL('../dist/', here) : here;
-  return fileURLToPath(new URL('worker-entry/process-child.js', dist));
+  return builtFile(new URL('.', import.meta.url), 'worker-entry/process-child.js');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { builtFile } from './internal/built-file.js';
 import { BrokenWorkerPool } from './errors.js';
 import { BASE_OPTION_KEYS, checkOptionKeys, type ExecutorOptions } from './executor.js';
 import { childEnv, childExecArgv } from './internal/child-launch.js';
@@ -24,11 +24,9 @@ const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb
 
 let poolCounter = 0;
 
-/** The thread entry, from `dist` also when this module runs from `src` (see process-pool.ts). */
+/** The thread entry (built JavaScript, also when this module runs from `src`). */
 function threadEntry(): string {
-  const here = new URL('.', import.meta.url);
-  const dist = here.pathname.endsWith('/src/') ? new URL('../dist/', here) : here;
-  return fileURLToPath(new URL('worker-entry/thread-entry.js', dist));
+  return builtFile(new URL('.', import.meta.url), 'worker-entry/thread-entry.js');
 }
 
 /**

@@ -14,9 +14,8 @@
 import { AssertionError } from 'node:assert';
 import { type ChildProcess, fork } from 'node:child_process';
 import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { isTaskRef, type Task } from '@concurrent/futures';
-import { childEnv, childExecArgv, reduceValue, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
+import { builtFile, childEnv, childExecArgv, reduceValue, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
 import { START, type StartMessage } from './process-protocol.js';
 import { collectTransits } from './sharing/runtime.js';
 import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
@@ -43,9 +42,7 @@ const alive = new Set<Process>();
 let exitHookInstalled = false;
 
 function childEntry(): string {
-  const here = new URL('.', import.meta.url);
-  const dist = here.pathname.endsWith('/src/') ? new URL('../dist/', here) : here;
-  return fileURLToPath(new URL('process-child.js', dist));
+  return builtFile(new URL('.', import.meta.url), 'process-child.js');
 }
 
 function installExitHook(): void {
