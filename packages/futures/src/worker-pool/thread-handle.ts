@@ -85,9 +85,10 @@ export class ThreadHandle implements WorkerHandle {
     this.threadId = thread?.threadId;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    port1.on('message', (message: unknown) => {
+    const deliver = (message: unknown): void => {
       if (isFromWorker(message)) events.message(message);
-    });
+    };
+    port1.on('message', deliver);
     port1.unref();
     const onExit = (code: number | null): void => {
       if (this.#exited) return;
@@ -95,10 +96,7 @@ export class ThreadHandle implements WorkerHandle {
       // What the thread posted before it died (its last results, flushed by its 'exit'
       // listener) may not have been delivered yet: the pool must see it before the exit, or
       // it blames the job that finished for the death of the one after it.
-      for (let queued = receiveMessageOnPort(port1); queued !== undefined; queued = receiveMessageOnPort(port1)) {
-        const message: unknown = queued.message;
-        if (isFromWorker(message)) events.message(message);
-      }
+      for (let queued = receiveMessageOnPort(port1); queued !== undefined; queued = receiveMessageOnPort(port1)) deliver(queued.message);
       port1.close();
       // Tinypool replaces a thread that died of an uncaught error (minThreads: 1) before this
       // 'exit' arrives. That replacement is no worker of ours: nobody would ever stop it, and
