@@ -22,7 +22,7 @@ export {
 } from './executor.js';
 export { Future, type DoneCallback, type FutureState } from './future.js';
 export type { MapIterable, MapOptions } from './map.js';
-export { isTaskRef, moduleTasks, type ModuleTasks, type Task, type TaskRef } from './tasks.js';
+export { isTaskRef, type MemberTasks, moduleTasks, type ModuleTasks, type Task, type TaskRef } from './tasks.js';
 export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from './process-pool.js';
 export { taskSignal } from './task-context.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './thread-pool.js';

@@ -29,13 +29,26 @@ export type Task<A extends unknown[], R> = ((...args: A) => R) | TaskRef<A, R>;
 /** A function of any signature, for type-level tests of a module's exports. */
 type AnyFunction = (...args: never[]) => unknown;
 
-/** The typed `TaskRef`s of a module's exported functions (what {@link moduleTasks} returns). */
+/** A class: its static methods are tasks too (`tasks.MyClass.method`). */
+type AnyClass = abstract new (...args: never[]) => unknown;
+
+/** The typed `TaskRef`s of the function-valued members of `T` (a class's static methods). */
+export type MemberTasks<T> = {
+  readonly [K in keyof T as K extends string ? (T[K] extends AnyFunction ? K : never) : never]: T[K] extends (...args: infer A extends unknown[]) => infer R
+    ? TaskRef<A, R>
+    : never;
+};
+
+/**
+ * The typed `TaskRef`s of a module's exported functions (what {@link moduleTasks} returns),
+ * and of the static methods of its exported classes.
+ */
 export type ModuleTasks<M> = {
-  readonly [K in keyof M as K extends string ? (M[K] extends AnyFunction ? K : never) : never]: M[K] extends (
+  readonly [K in keyof M as K extends string ? (M[K] extends AnyFunction | AnyClass ? K : never) : never]: M[K] extends (
     ...args: infer A extends unknown[]
   ) => infer R
     ? TaskRef<A, R>
-    : never;
+    : MemberTasks<M[K]>;
 };
 
 /** `true` if `value` is a {@link TaskRef}. @example `isTaskRef(tasks.fib) // true` */
@@ -82,19 +95,40 @@ function moduleHref(url: unknown): string {
  */
 export function moduleTasks<M>(url: URL | string): ModuleTasks<M> {
   const module = moduleHref(url);
-  const refs = new Map<string, TaskRef>();
   return new Proxy(Object.freeze({}) as ModuleTasks<M>, {
     get(_target, name) {
       // `then` must stay undefined, or `await moduleTasks(...)` would treat this as a promise.
       if (typeof name !== 'string' || name === 'then') return undefined;
-      let ref = refs.get(name);
-      if (ref === undefined) {
-        ref = Object.freeze({ module, name, [TASK_REF]: true });
-        refs.set(name, ref);
-      }
-      return ref;
+      return taskRef(module, name);
     },
   });
+}
+
+/** Every TaskRef made in this thread, by module and name: one object per task. */
+const refs = new Map<string, TaskRef>();
+
+/**
+ * The prototype of every TaskRef: reading a member that the ref does not have (`tasks.Fib.fib`)
+ * gives the ref of that member of the export (a static method), named `Fib.fib`. A proxy in the
+ * prototype rather than around the ref, so that a ref stays a plain object that structured
+ * clone copies (a Proxy cannot be cloned). `Object.prototype`'s members keep their meaning.
+ */
+const MEMBERS: object = new Proxy(Object.create(null) as object, {
+  get(_target, key, receiver: TaskRef) {
+    if (typeof key !== 'string' || key === 'then' || key === 'toJSON') return undefined;
+    if (key in Object.prototype) return Reflect.get(Object.prototype, key, receiver) as unknown;
+    return taskRef(receiver.module, `${receiver.name}.${key}`);
+  },
+});
+
+function taskRef(module: string, name: string): TaskRef {
+  const key = `${name}\0${module}`;
+  let ref = refs.get(key);
+  if (ref === undefined) {
+    ref = Object.freeze(Object.assign(Object.create(MEMBERS) as TaskRef, { module, name, [TASK_REF]: true }));
+    refs.set(key, ref);
+  }
+  return ref;
 }
 
 /** A module's exported function, as loaded where the task runs. */
@@ -129,12 +163,37 @@ async function importTaskRef(ref: TaskRef, key: string): Promise<LoadedFunction>
     if (code !== undefined) Object.assign(wrapped, { code });
     throw wrapped;
   }
-  const fn = namespace[ref.name];
-  if (typeof fn !== 'function') {
-    throw new TypeError(
-      `export ${JSON.stringify(ref.name)} of task module ${ref.module} is not a function (got ${describe(fn)})`,
-    );
+  const fn = exported(namespace, ref);
+  loaded.set(key, fn);
+  return fn;
+}
+
+/**
+ * The function `ref` names in a module's namespace: an export (`fib`), or a member of one
+ * (`Fib.fib`, a static method, called with its class as `this`). An export whose own name
+ * has a dot is found first.
+ */
+function exported(namespace: Record<string, unknown>, ref: TaskRef): LoadedFunction {
+  const where = `task module ${ref.module}`;
+  let value: unknown = namespace[ref.name];
+  let owner: unknown;
+  if (value === undefined && ref.name.includes('.')) {
+    const [first, ...members] = ref.name.split('.');
+    value = namespace[first as string];
+    let path = first as string;
+    for (const member of members) {
+      if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
+        throw new TypeError(`${JSON.stringify(path)} of ${where} has no member ${JSON.stringify(member)} (it is ${describe(value)})`);
+      }
+      owner = value;
+      value = (value as Record<string, unknown>)[member];
+      path = `${path}.${member}`;
+    }
   }
-  loaded.set(key, fn as LoadedFunction);
-  return fn as LoadedFunction;
+  if (typeof value !== 'function') {
+    const what = ref.name.includes('.') && namespace[ref.name] === undefined ? `member ${JSON.stringify(ref.name)}` : `export ${JSON.stringify(ref.name)}`;
+    throw new TypeError(`${what} of ${where} is not a function (got ${describe(value)})`);
+  }
+  const fn = value as LoadedFunction;
+  return owner === undefined ? fn : fn.bind(owner);
 }

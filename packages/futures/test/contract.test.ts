@@ -119,6 +119,22 @@ describe.each(executorKinds)('$name', (kind) => {
       expect(await executor.submit(tasks.echo, { nested: [1, 2] })).toEqual({ nested: [1, 2] });
     });
 
+    it('.submit() - runs a static method of an exported class, with its class as `this`', async () => {
+      const executor = make();
+      expect(await executor.submit(tasks.CalculateFib.fib, 10)).toBe(55);
+      expect(await executor.submit(tasks.CalculateFib.fibAsync, 11)).toBe(89);
+      expect(await executor.map(tasks.CalculateFib.fib, [1, 2, 3, 4]).toArray()).toEqual([1, 1, 2, 3]);
+    });
+
+    it('.submit() - a member of an exported class that is not a function fails with a TypeError naming it', async () => {
+      const executor = make();
+      const future = executor.submit(loose<() => unknown>((tasks.CalculateFib as unknown as Record<string, unknown>).notAMethod));
+      const error = await future.exception();
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toContain('member "CalculateFib.notAMethod" of task module');
+      expect((error as Error).message).toContain('is not a function (got `7` (number))');
+    });
+
     it('.submit() - values of every structured-clone shape come back equal', async () => {
       const executor = make();
       const value = { map: new Map([[1, 'a']]), set: new Set([2]), date: new Date(0), big: 10n, bytes: new Uint8Array([1, 2]) };

@@ -93,6 +93,19 @@ describe('moduleTasks()', () => {
     executor.submit(math.greet);
   });
 
+  test('moduleTasks() - the static methods of an exported class are typed TaskRefs; its other members are not', () => {
+    expectTypeOf(math.Fib.fib).toEqualTypeOf<TaskRef<[n: number], number>>();
+    expectTypeOf(executor.submit(math.Fib.fib, 30)).toEqualTypeOf<Future<number>>();
+    // @ts-expect-error fib takes a number
+    executor.submit(math.Fib.fib, '30');
+    // @ts-expect-error LIMIT is a number, not a task
+    void math.Fib.LIMIT;
+    // @ts-expect-error an instance method is not a static member
+    void math.Fib.memo;
+    // @ts-expect-error the class itself is not a task
+    executor.submit(math.Fib);
+  });
+
   test('moduleTasks() - a TaskRef is a Task', () => {
     expectTypeOf(math.add).toExtend<Task<[number, number], number>>();
     expectTypeOf(add).toExtend<Task<[number, number], number>>();

@@ -19,7 +19,7 @@ export type AnyFunction = (...args: never[]) => unknown;
 export type CompiledFunction = (...args: unknown[]) => unknown;
 
 const MODULE_TASKS_HINT =
-  'export it from a module and submit the reference from moduleTasks(new URL(...)), which works on every executor';
+  'export it from a module (a method: as a static method of an exported class) and submit the reference from moduleTasks(new URL(...)) (tasks.fn, or tasks.MyClass.method), which works on every executor';
 
 /** Appended to a worker's `X is not defined` when X is named in the shipped function. */
 export const CLOSURE_HINT =
