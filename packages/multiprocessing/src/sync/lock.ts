@@ -30,6 +30,14 @@ export interface LockState {
   readonly b: BlockState;
 }
 
+/**
+ * What a Condition needs of its lock (Python's `_is_owned`, `_release_save`,
+ * `_acquire_restore`): internal, for sync/condition.ts only.
+ */
+export const IS_OWNED: unique symbol = Symbol('isOwned');
+export const RELEASE_SAVE: unique symbol = Symbol('releaseSave');
+export const ACQUIRE_RESTORE: unique symbol = Symbol('acquireRestore');
+
 /** Set while a reviver builds a handle over an existing block. */
 let reviving: Block | undefined;
 
@@ -123,6 +131,24 @@ abstract class SharedLock implements Reducible {
     this.#held();
     this.#ownerDied = true;
     return true;
+  }
+
+  /** @internal Whether this thread holds the lock: a Lock's taker records its thread as an RLock's does. */
+  [IS_OWNED](): boolean {
+    return Atomics.load(this.words, PID) === process.pid && Atomics.load(this.words, TID) === SELF;
+  }
+
+  /** @internal Frees the lock however deep this thread holds it, and says how deep. */
+  [RELEASE_SAVE](): number {
+    const depth = Atomics.load(this.words, DEPTH);
+    this.free();
+    return depth;
+  }
+
+  /** @internal Takes the lock again, as deep as {@link RELEASE_SAVE} said. */
+  async [ACQUIRE_RESTORE](depth: number): Promise<void> {
+    await this.acquire();
+    Atomics.store(this.words, DEPTH, depth);
   }
 
   /** @internal How it travels: the same words, wherever it goes. */

@@ -1,0 +1,135 @@
+/**
+ * `Event` for every process and thread of a program: a flag in shared memory (shm/block.ts).
+ * Mirrors `multiprocessing.Event`.
+ *
+ * Words: `[flag, sets]`. `sets` counts the calls of `set()` that raised the flag: a waiter
+ * notes it before it looks at the flag, so that a `set()` followed at once by a `clear()`,
+ * between two of its polls, still wakes it (Python's waiters are woken by the set, and then
+ * return `true`, whatever happened to the flag after).
+ *
+ * An event has no owner: a process that dies leaves the flag as it was.
+ *
+ * @module
+ */
+import { type Destination, enableReduction, REDUCE, type Reducible, type Reduction } from '@concurrent/futures/internal';
+import { builtModule } from '../sharing/runtime.js';
+import { allocate, type Block, type BlockState, blockState, handleFor, rememberHandle } from '../shm/block.js';
+import { pollUntil } from '../shm/poll.js';
+import { checkTimeout } from '../validate.js';
+
+const FLAG = 0;
+const SETS = 1;
+
+/** What an event is on the wire. */
+export interface EventState {
+  readonly b: BlockState;
+}
+
+/** Set while a reviver builds a handle over an existing block. */
+let reviving: Block | undefined;
+
+/**
+ * A flag that processes and threads wait for: `set()` wakes every `wait()`, `clear()` lowers
+ * it again. Shared by every process and thread it reaches (as a `Process` argument, a pool
+ * task argument or `initargs`, or inside a value sent through a Queue or Pipe). Mirrors
+ * `multiprocessing.Event`.
+ *
+ * @example
+ * ```ts
+ * import { Event, Process } from '@concurrent/multiprocessing';
+ * const stop = new Event();
+ * const worker = new Process({ target: tasks.workUntil, args: [stop] });
+ * worker.start();
+ * stop.set();
+ * await worker.join();
+ * // tasks.ts: export async function workUntil(stop: Event) {
+ * //   while (!stop.isSet()) await step();
+ * // }
+ * ```
+ */
+export class Event implements Reducible {
+  readonly #words: Int32Array;
+  readonly #block: Block;
+
+  constructor() {
+    this.#block = reviving ?? allocate(8);
+    reviving = undefined;
+    this.#words = new Int32Array(this.#block.memory, this.#block.offset, 2);
+    enableReduction();
+    rememberHandle('event', this.#block, this);
+  }
+
+  /**
+   * Whether the flag is up (Python's `is_set()`).
+   *
+   * @example
+   * ```ts
+   * if (stop.isSet()) return;
+   * ```
+   */
+  isSet(): boolean {
+    return Atomics.load(this.#words, FLAG) === 1;
+  }
+
+  /**
+   * Raises the flag: every `wait()`, in every process and thread, resolves `true`, and later
+   * ones resolve at once until `clear()`.
+   *
+   * @example
+   * ```ts
+   * ready.set();
+   * ```
+   */
+  set(): void {
+    if (Atomics.load(this.#words, FLAG) === 1) return;
+    // Counted before the flag rises: a waiter that saw the count before it read the flag
+    // down sees one or the other change.
+    Atomics.add(this.#words, SETS, 1);
+    Atomics.store(this.#words, FLAG, 1);
+  }
+
+  /**
+   * Lowers the flag: later `wait()` calls wait for the next `set()`.
+   *
+   * @example
+   * ```ts
+   * ready.clear();
+   * ```
+   */
+  clear(): void {
+    Atomics.store(this.#words, FLAG, 0);
+  }
+
+  /**
+   * Waits until the flag is up: resolves `true` at once if it is, `true` when a `set()` comes,
+   * or `false` once `timeout` (ms; `undefined`/`null`: no limit) passed first. Never blocks the
+   * event loop; a wait in another process than the `set()` wakes within a few ms.
+   *
+   * @example
+   * ```ts
+   * if (!(await ready.wait(5_000))) throw new Error('not ready after 5 s');
+   * ```
+   */
+  wait(timeout?: number | null): Promise<boolean> {
+    const ms = checkTimeout(timeout);
+    const sets = Atomics.load(this.#words, SETS);
+    const raised = (): boolean => Atomics.load(this.#words, FLAG) === 1 || Atomics.load(this.#words, SETS) !== sets;
+    if (raised()) return Promise.resolve(true);
+    return pollUntil(raised, ms);
+  }
+
+  /** @internal How it travels: the same words, wherever it goes. */
+  [REDUCE](destination: Destination): Reduction {
+    const state: EventState = { b: blockState(this.#block, destination) };
+    return { module: builtModule('sync/event.js'), reviver: 'reviveEvent', state };
+  }
+}
+
+/** The reviver (see `[REDUCE]`): this thread's handle to the event the state names. */
+export function reviveEvent(state: EventState): Event {
+  enableReduction();
+  return handleFor('event', state.b, (block) => {
+    reviving = block;
+    return new Event();
+  });
+}
