@@ -15,3 +15,7 @@ export { Connection, Pipe } from './sharing/connection.js';
 export { type GetOptions, JoinableQueue, type PutOptions, Queue, SimpleQueue } from './sharing/queues.js';
 export type { AcquireOptions, Held } from './sync/acquire.js';
 export { Lock, RLock } from './sync/lock.js';
+export { Barrier, type BarrierAction, type BarrierOptions } from './sync/barrier.js';
+export { Condition } from './sync/condition.js';
+export { Event } from './sync/event.js';
+export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';
