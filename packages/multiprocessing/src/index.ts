@@ -19,3 +19,7 @@ export { Barrier, type BarrierAction, type BarrierOptions } from './sync/barrier
 export { Condition } from './sync/condition.js';
 export { Event } from './sync/event.js';
 export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';
+export { RawArray, SharedArray } from './values/array.js';
+export type { SynchronizedOptions, SyncLock } from './values/synchronized.js';
+export type { BigIntTypecode, ElementOf, NumberTypecode, Storable, Typecode, TypedArrayOf } from './values/typecodes.js';
+export { RawValue, Value } from './values/value.js';
