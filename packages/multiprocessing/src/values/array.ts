@@ -273,7 +273,7 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
         throw new TypeError(`Cannot delete \`${String(key)}\` of a ${target.#name}`);
       },
     };
-    indexed = <A extends ArrayBase<Typecode>>(target: A): A => new Proxy(target, handler);
+    indexed = <A extends ArrayBase<Typecode>>(target: A): A => new Proxy<A>(target, handler);
   }
 }
 
