@@ -217,6 +217,8 @@ export class Barrier implements Reducible {
   /** Waits until the barrier takes arrivals, and arrives: this party's index. */
   async #enter(): Promise<number> {
     for (;;) {
+      // The last to arrive first looks for dead parties: a round never counts one as arrived.
+      if (Atomics.load(this.#words, COUNT) + 1 >= this.#parties) this.#reapDead(true);
       const index = this.#critical(() => {
         const state = Atomics.load(this.#words, STATE);
         if (state === BROKEN) throw broken('the barrier is broken');
@@ -316,13 +318,14 @@ export class Barrier implements Reducible {
   }
 
   /**
-   * The slow part of a wait: parties inside whose process has died leave, and break the
-   * round they were waiting in. Never ends the wait itself (the state tells).
+   * The slow part of a wait (at most every DEAD_CHECK_MS unless `now`): parties inside whose
+   * process has died leave, and break the round they were waiting in. Never ends the wait
+   * itself (the state tells).
    */
-  #reapDead(): boolean {
-    const now = performance.now();
-    if (now - this.#lastDeadCheck < DEAD_CHECK_MS) return false;
-    this.#lastDeadCheck = now;
+  #reapDead(now = false): boolean {
+    const time = performance.now();
+    if (!now && time - this.#lastDeadCheck < DEAD_CHECK_MS) return false;
+    this.#lastDeadCheck = time;
     for (let i = 0; i < this.#parties; i++) {
       const pid = Atomics.load(this.#words, SLOTS + i);
       if (pid === 0 || pid === process.pid || processAlive(pid)) continue;
