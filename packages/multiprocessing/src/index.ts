@@ -6,6 +6,7 @@ export { ValueError } from './errors.js';
 export { IMapIterator } from './imap.js';
 export { Pool, type PoolOptions } from './pool.js';
 export { activeChildren, Process, type ProcessOptions } from './process.js';
+export { activeCount, currentThread, enumerate, mainThread, Thread, type ThreadOptions } from './thread.js';
 export { ThreadPool, type ThreadPoolOptions } from './thread-pool.js';
 // Python's multiprocessing.TimeoutError is what get(timeout) and next(timeout) throw: here
 // the TimeoutError of @concurrent/futures, re-exported so one import serves.
@@ -15,11 +16,11 @@ export { Connection, Pipe } from './sharing/connection.js';
 export { type GetOptions, JoinableQueue, type PutOptions, Queue, SimpleQueue } from './sharing/queues.js';
 export type { AcquireOptions, Held } from './sync/acquire.js';
 export { Lock, RLock } from './sync/lock.js';
-export { Barrier, type BarrierAction, type BarrierOptions } from './sync/barrier.js';
-export { Condition } from './sync/condition.js';
-export { Event } from './sync/event.js';
-export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';
 export { RawArray, SharedArray } from './values/array.js';
 export type { SynchronizedOptions, SyncLock } from './values/synchronized.js';
 export type { BigIntTypecode, ElementOf, NumberTypecode, Storable, Typecode, TypedArrayOf } from './values/typecodes.js';
 export { RawValue, Value } from './values/value.js';
+export { Barrier, type BarrierAction, type BarrierOptions } from './sync/barrier.js';
+export { Condition } from './sync/condition.js';
+export { Event } from './sync/event.js';
+export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';

@@ -6,10 +6,12 @@
  * the error to stderr, as Python's `Process._bootstrap` does; whatever code the target
  * passed to `process.exit()` otherwise. A daemon child also exits when its parent is gone.
  */
-import { addClosureHint, resolveTask, reviveValue } from '@concurrent/futures/internal';
+import { addClosureHint, reviveValue } from '@concurrent/futures/internal';
 import { setCurrentProcess } from './current-process.js';
+import { Process, reviveProcess } from './process.js';
 import { isStartMessage } from './process-protocol.js';
 import { flushLinks } from './sharing/runtime.js';
+import { findClass } from './subclass.js';
 
 if (process.send === undefined) {
   console.error('@concurrent/multiprocessing: process-child.js must be started by Process.start() (no IPC channel)');
@@ -28,13 +30,15 @@ process.once('message', (message: unknown) => {
   setCurrentProcess({ name: message.name, daemon: message.daemon });
   void (async () => {
     let code = 0;
-    const { target } = message;
+    const { target, subclass } = message;
     try {
-      if (target !== null) {
-        const fn = await resolveTask(target);
-        const args = message.revive === undefined ? message.args : ((await reviveValue(message.args, message.revive)) as unknown[]);
-        await fn(...args);
-      }
+      const [args, fields] = (
+        message.revive === undefined ? [message.args, subclass?.fields] : await reviveValue([message.args, subclass?.fields], message.revive)
+      ) as [unknown[], Record<string, unknown> | undefined];
+      // A subclass's own run() (issue 14), else Process's: the target with its arguments.
+      const cls = subclass === undefined ? Process : findClass((await import(subclass.module)) as Record<string, unknown>, subclass, 'Process');
+      const self = reviveProcess(cls, { target, args, name: message.name, daemon: message.daemon, fields: fields ?? {} });
+      await self.run();
     } catch (error) {
       process.stderr.write(`Process ${message.name}:\n`);
       // A shipped function that used a variable of the parent's scope: say so, as the pools do.

@@ -13,8 +13,10 @@ export interface StartMessage {
   readonly args: readonly unknown[];
   readonly name: string;
   readonly daemon: boolean;
-  /** The args hold reduced handles (queues, pipe ends): their key, to revive them before calling the target. */
+  /** The args (and fields) hold reduced handles (queues, pipe ends): their key, to revive them before calling the target. */
   readonly revive?: string;
+  /** A subclass of Process: the child imports it and runs its run() with these public fields. */
+  readonly subclass?: { readonly module: string; readonly name: string; readonly fields: Record<string, unknown> };
 }
 
 export const START = 'concurrent-multiprocessing:start';

@@ -15,9 +15,10 @@ import { AssertionError } from 'node:assert';
 import { type ChildProcess, fork } from 'node:child_process';
 import { constants } from 'node:os';
 import { isTaskRef, type Task } from '@concurrent/futures';
-import { builtFile, childEnv, childExecArgv, reduceValue, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
+import { builtFile, childEnv, childExecArgv, reduceValue, resolveTask, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
 import { START, type StartMessage } from './process-protocol.js';
 import { collectTransits } from './sharing/runtime.js';
+import { type ClassRef, locateClass } from './subclass.js';
 import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
 
 /** Options of {@link Process}. Mirrors the parameters of `multiprocessing.Process`. */
@@ -55,6 +56,41 @@ function installExitHook(): void {
   });
 }
 
+/** What the child's entry hands the next Process constructor: the target and args it was sent. */
+interface Revived {
+  readonly target: TaskSpec | null;
+  readonly args: unknown[];
+}
+
+// On globalThis under a registered symbol: the class the child instantiates may extend the
+// Process of another copy of this package (src beside dist).
+const REVIVED = Symbol.for('@concurrent/multiprocessing.revivedProcess');
+type Global = typeof globalThis & { [REVIVED]?: Revived | undefined };
+
+function takeRevived(): Revived | undefined {
+  const revived = (globalThis as Global)[REVIVED];
+  (globalThis as Global)[REVIVED] = undefined;
+  return revived;
+}
+
+/**
+ * Internal (the child's entry): this process's Process object, of class `cls` (Process or
+ * the subclass the parent started), with the target, arguments and fields the parent sent,
+ * made without running the subclass's constructor (Python unpickles without `__init__`).
+ */
+export function reviveProcess(cls: new (...args: never[]) => unknown, revived: Revived & { name: string; daemon: boolean; fields: Record<string, unknown> }): Process {
+  let base: unknown = cls;
+  // The root of its chain: the Process class whose constructor sets the private fields.
+  while (typeof base === 'function' && Object.getPrototypeOf(base) !== Function.prototype) base = Object.getPrototypeOf(base);
+  (globalThis as Global)[REVIVED] = { target: revived.target, args: revived.args };
+  try {
+    const instance = Reflect.construct(base as typeof Process, [{ name: revived.name, daemon: revived.daemon }], cls) as Process;
+    return Object.assign(instance, revived.fields);
+  } finally {
+    (globalThis as Global)[REVIVED] = undefined;
+  }
+}
+
 /** How the target travels, exactly as the executors ship a task (function source or module export). */
 function toSpec(target: unknown): TaskSpec | null {
   if (target === undefined || target === null) return null;
@@ -82,6 +118,7 @@ export class Process<A extends unknown[] = unknown[]> {
   name: string;
   readonly #target: TaskSpec | null;
   readonly #args: unknown[];
+  #subclass: ClassRef | Error | undefined;
   #daemon: boolean;
   #child: ChildProcess | undefined;
   #exitcode: number | null = null;
@@ -96,8 +133,11 @@ export class Process<A extends unknown[] = unknown[]> {
    */
   constructor(options: ProcessOptions<A> = {}) {
     const opts = checkOptions(options, 'Process', PROCESS_KEYS);
-    this.#target = toSpec(opts.target);
-    this.#args = checkArgs(opts.args, 'Process');
+    const revived = takeRevived();
+    this.#target = revived === undefined ? toSpec(opts.target) : revived.target;
+    this.#args = revived === undefined ? checkArgs(opts.args, 'Process') : revived.args;
+    // A subclass runs its own run() in the child, which must import it (issue 14).
+    if (new.target !== Process && revived === undefined) this.#subclass = locateClass(new.target, 'Process');
     if (opts.name !== undefined && typeof opts.name !== 'string') throw new TypeError(`Expected \`name\` to be a string, got ${describe(opts.name)}`);
     if (opts.daemon !== undefined && typeof opts.daemon !== 'boolean') throw new TypeError(`Expected \`daemon\` to be a boolean, got ${describe(opts.daemon)}`);
     counter++;
@@ -150,6 +190,9 @@ export class Process<A extends unknown[] = unknown[]> {
    */
   start(): void {
     if (this.#child !== undefined) throw new AssertionError({ message: 'cannot start a process twice' });
+    if (this.#subclass instanceof Error) throw this.#subclass;
+    // A subclass's public fields go with it (its #private ones cannot be read, and stay here).
+    const fields = this.#subclass === undefined ? undefined : { ...this };
     const child = fork(childEntry(), [], {
       serialization: 'advanced',
       // What the child inherits of how this process was started: @concurrent/futures's
@@ -161,8 +204,17 @@ export class Process<A extends unknown[] = unknown[]> {
     let message: StartMessage;
     try {
       // Queues and pipe ends among the arguments travel as handles (reduction), revived in the child.
-      const { value: reduced, voids } = collectTransits(() => reduceValue(this.#args, 'process'));
-      message = { type: START, target: this.#target, args: (reduced?.value ?? this.#args) as unknown[], name: this.name, daemon: this.#daemon, ...(reduced === undefined ? {} : { revive: reduced.key }) };
+      const { value: reduced, voids } = collectTransits(() => reduceValue([this.#args, fields], 'process'));
+      const [args, reducedFields] = (reduced?.value ?? [this.#args, fields]) as [unknown[], Record<string, unknown> | undefined];
+      message = {
+        type: START,
+        target: this.#target,
+        args,
+        name: this.name,
+        daemon: this.#daemon,
+        ...(reduced === undefined ? {} : { revive: reduced.key }),
+        ...(this.#subclass === undefined ? {} : { subclass: { ...this.#subclass, fields: reducedFields ?? {} } }),
+      };
       child.send(message);
       // A pipe end the child never took over (it died first) is closed, so that the other end
       // reads EOF instead of waiting forever. Not at once: what the child sent just before it
@@ -252,6 +304,31 @@ export class Process<A extends unknown[] = unknown[]> {
    */
   kill(): void {
     this.#signal('SIGKILL');
+  }
+
+  /**
+   * What the child does: calls the target with the arguments. Override it in a subclass, as in
+   * Python: the child then imports the subclass's module, makes an instance with the public
+   * fields this one had at `start()` (structured clone; queues, locks and other shared objects
+   * as handles) and runs its `run()`. Called here, it runs the target in this process.
+   *
+   * @example
+   * ```ts
+   * // my-process.ts (the child imports this module: the class must be exported)
+   * export class MyProcess extends Process {
+   *   greeting = 'hello';
+   *   override run() { console.log(`${this.greeting} from ${process.pid}`); }
+   * }
+   * // main.ts
+   * const p = new MyProcess();
+   * p.start();
+   * await p.join();
+   * ```
+   */
+  async run(): Promise<void> {
+    if (this.#target === null) return;
+    const fn = await resolveTask(this.#target);
+    await fn(...this.#args);
   }
 
   /** `<Process name=Process-1 pid=1234 started>`, as Python's repr. */
