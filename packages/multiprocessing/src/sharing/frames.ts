@@ -8,13 +8,13 @@
  *
  * `a` and `b` carry the small numbers an operation needs (a sequence number, a request id, a
  * count, a status), so the frequent frames (an item, an acknowledgement) need no serializer
- * of their own: the payload is the item as `v8.serialize` made it, and the owner of a queue or
- * pipe relays those bytes unparsed. (`a` is a double: sequence numbers never wrap.)
+ * of their own: the payload is the item as `encode` (runtime.ts) made it, and the owner of a
+ * queue or pipe relays those bytes unparsed. (`a` is a double: sequence numbers never wrap.)
  *
- * Writes are coalesced: frames queued in one turn of the event loop leave in one `write` at
- * the end of the turn (`process.nextTick`), which is what streams of small items need; a
- * caller that must not wait for that (an acknowledgement before the item is handed out)
- * calls {@link FrameSocket.flush}.
+ * Writes are coalesced: frames queued in one turn of the event loop are written into one
+ * staging buffer and leave in one `write` at the end of the turn (`process.nextTick`), or as
+ * soon as 64 KiB are queued; that is what streams of small items need. A caller that must not
+ * wait for that calls {@link FrameSocket.flush}.
  *
  * @module
  */
@@ -24,8 +24,6 @@ import type { Socket } from 'node:net';
 export const HEADER_BYTES = 22;
 /** Frames above this size are refused: a corrupt length must not make us allocate gigabytes. */
 const MAX_FRAME_BYTES = 2 ** 31;
-/** Above this much queued in a turn, frames are written as separate chunks instead of copied into one. */
-const COALESCE_LIMIT_BYTES = 256 * 1024;
 /**
  * A batch this large is written at once rather than at the end of the turn: a producer whose
  * puts never wait (an unbounded queue, a pipe) runs its whole loop in one turn of microtasks,
@@ -34,6 +32,10 @@ const COALESCE_LIMIT_BYTES = 256 * 1024;
  * see the socket fill up, so the producer waits instead of buffering without bound.
  */
 const EARLY_WRITE_BYTES = 64 * 1024;
+/** Frames are written into staging buffers of this size (headers, and payloads up to {@link INLINE_PAYLOAD_BYTES}). */
+const STAGE_BYTES = 64 * 1024;
+/** A larger payload is written as its own chunk, as it is (a 1 MiB message is not copied again). */
+const INLINE_PAYLOAD_BYTES = 4 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** One frame as read. `payload` is a view into the received bytes. */
@@ -46,24 +48,22 @@ export interface Frame {
   readonly payload: Buffer;
 }
 
-function header(op: number, flags: number, obj: number, a: number, b: number, payloadBytes: number): Buffer {
-  const head = Buffer.allocUnsafe(HEADER_BYTES);
-  head.writeUInt32LE(HEADER_BYTES - 4 + payloadBytes, 0);
-  head.writeUInt8(op, 4);
-  head.writeUInt8(flags, 5);
-  head.writeUInt32LE(obj, 6);
-  head.writeDoubleLE(a, 10);
-  head.writeUInt32LE(b, 18);
-  return head;
-}
-
 /**
  * A socket that sends and receives frames. `onFrame` is called for every complete frame in
  * order; `onClose` once, when the socket is gone (closed by either side, or failed).
  */
 export class FrameSocket {
   readonly socket: Socket;
+  /**
+   * What is queued: whole chunks sealed so far, then the region [#start, #pos) of #stage.
+   * Frames are written straight into the staging buffer, so a batch of small frames costs
+   * no allocation per frame and no copy into one chunk at the end; the regions handed to the
+   * socket are never written again (a full stage is replaced, not reused).
+   */
   #out: Buffer[] = [];
+  #stage = Buffer.allocUnsafeSlow(0);
+  #start = 0;
+  #pos = 0;
   #outBytes = 0;
   #scheduled = false;
   #in: Buffer[] = [];
@@ -71,7 +71,7 @@ export class FrameSocket {
   /** Bytes needed before the next frame can be cut: its length field, then the whole frame. */
   #need = 4;
   #closed = false;
-  /** Acknowledgement frames queued in this batch, by op and object: updated in place. */
+  /** Acknowledgement frames queued in this batch, by op and object: their header (a view into the stage), updated in place. */
   readonly #acks = new Map<number, Buffer>();
   readonly #onFrame: (frame: Frame) => void;
   readonly #onClose: (error: Error | undefined) => void;
@@ -91,6 +91,7 @@ export class FrameSocket {
     socket.on('close', () => {
       this.#closed = true;
       this.#out = [];
+      this.#start = this.#pos;
       this.#outBytes = 0;
       this.#onClose(failure);
     });
@@ -103,12 +104,34 @@ export class FrameSocket {
   /** Queues a frame; it leaves at the end of this turn (or at the next {@link flush}). */
   send(op: number, obj: number, a = 0, b = 0, flags = 0, payload: Buffer = EMPTY): void {
     if (this.#closed) return;
-    this.#queue(header(op, flags, obj, a, b, payload.length), payload);
+    this.#queue(op, flags, obj, a, b, payload);
   }
 
-  #queue(head: Buffer, payload: Buffer): void {
-    this.#out.push(head);
-    if (payload.length > 0) this.#out.push(payload);
+  /** Writes the frame into the stage; returns its header's offset there. */
+  #queue(op: number, flags: number, obj: number, a: number, b: number, payload: Buffer): number {
+    const inline = payload.length <= INLINE_PAYLOAD_BYTES;
+    const room = HEADER_BYTES + (inline ? payload.length : 0);
+    if (this.#pos + room > this.#stage.length) {
+      this.#seal();
+      this.#stage = Buffer.allocUnsafeSlow(Math.max(STAGE_BYTES, room));
+      this.#start = this.#pos = 0;
+    }
+    const stage = this.#stage;
+    const at = this.#pos;
+    stage.writeUInt32LE(HEADER_BYTES - 4 + payload.length, at);
+    stage[at + 4] = op;
+    stage[at + 5] = flags;
+    stage.writeUInt32LE(obj, at + 6);
+    stage.writeDoubleLE(a, at + 10);
+    stage.writeUInt32LE(b, at + 18);
+    this.#pos = at + HEADER_BYTES;
+    if (inline) {
+      stage.set(payload, this.#pos);
+      this.#pos += payload.length;
+    } else {
+      this.#seal();
+      this.#out.push(payload);
+    }
     this.#outBytes += HEADER_BYTES + payload.length;
     if (this.#outBytes >= EARLY_WRITE_BYTES) {
       this.flush();
@@ -116,6 +139,13 @@ export class FrameSocket {
       this.#scheduled = true;
       process.nextTick(this.#flushTick);
     }
+    return at;
+  }
+
+  /** Moves the stage's queued region to the chunk list. */
+  #seal(): void {
+    if (this.#pos > this.#start) this.#out.push(this.#stage.subarray(this.#start, this.#pos));
+    this.#start = this.#pos;
   }
 
   /**
@@ -132,25 +162,23 @@ export class FrameSocket {
       queued.writeDoubleLE(add ? queued.readDoubleLE(10) + a : a, 10);
       return;
     }
-    const head = header(op, 0, obj, a, 0, 0);
-    // Registered first: a batch written early (see #queue) clears the map, and the frame with it.
-    this.#acks.set(key, head);
-    this.#queue(head, EMPTY);
+    // The header is in the stage now current (#queue may have started a new one for it)...
+    const at = this.#queue(op, 0, obj, a, 0, EMPTY);
+    // ...unless it left at once (an early write clears the map).
+    if (this.#outBytes > 0) this.#acks.set(key, this.#stage.subarray(at, at + HEADER_BYTES));
   }
 
   /** Writes what is queued now. */
   flush(): void {
-    const out = this.#out;
     this.#acks.clear();
-    if (out.length === 0 || this.#closed) return;
-    const bytes = this.#outBytes;
+    if (this.#closed) return;
+    this.#seal();
+    const out = this.#out;
+    if (out.length === 0) return;
     this.#out = [];
     this.#outBytes = 0;
     if (out.length === 1) {
       this.socket.write(out[0]!);
-    } else if (bytes <= COALESCE_LIMIT_BYTES) {
-      // One copy into one chunk beats a writev of many tiny chunks.
-      this.socket.write(Buffer.concat(out, bytes));
     } else {
       this.socket.cork();
       for (const chunk of out) this.socket.write(chunk);
