@@ -20,7 +20,7 @@ function makeObjects(): Objects {
  * Starts `use` (which runs useAll() elsewhere) and checks that each object there is the one
  * here: its semaphore release, event set, notify and barrier wait are seen here.
  */
-async function expectSameObjects(objects: Objects, report: Queue<string>, use: () => Promise<unknown>): Promise<void> {
+async function expectSameObjects(objects: Objects, report: Queue<string>, use: () => PromiseLike<unknown>): Promise<void> {
   const { sem, more: [event, cond, barrier] } = objects;
   await cond.acquire();
   // Waiting (and the lock free) before the other side starts: its notify() wakes us.

@@ -18,7 +18,7 @@
  * always finds a waiter; `pending` rises only under the lock, which `notify()` holds too, so
  * `notify(n)` wakes at most `n` of the waiters that were waiting when it was called, the
  * oldest of each slot first. A slot is claimed by CAS on its pid word when a handle's first
- * waiter comes and given back when its last one has gone (so a thread holds at most one).
+ * waiter comes and given back when its last one has gone (a handle holds at most one).
  *
  * A process that dies while it waits leaves its slot: `notify()` skips (and frees) the slots
  * of processes that have exited (shm/liveness.ts), so their wake-ups go to the living. A
