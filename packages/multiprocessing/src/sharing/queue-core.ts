@@ -37,6 +37,12 @@ import { Signal } from './signal.js';
 
 /** How long a getter waits on an empty queue before items held untaken by other consumers are reclaimed. */
 export const RECLAIM_DELAY_MS = 10;
+/**
+ * With more than one remote consumer, each is pushed at most this many items ahead (fewer than
+ * it asks for): a big window is what a lone consumer's stream needs, but between several it
+ * strands items with one while another idles (until a reclaim, {@link RECLAIM_DELAY_MS} later).
+ */
+const SHARED_WINDOW = 128;
 /** At most this many bytes pushed to one consumer and not taken (one larger item still goes). */
 const WINDOW_BYTES = 1024 * 1024;
 
@@ -245,10 +251,12 @@ export class QueueCore implements Served {
   /** Hands items to waiting local gets first, then fills remote windows, least-loaded first. */
   #dispatch(): void {
     if (this.localGetters > 0 && this.#items.length > 0) this.changed.wake();
+    const shared = this.#consumers.size > 1;
     while (this.#items.length > this.localGetters) {
       let best: Consumer | undefined;
       for (const consumer of this.#consumers.values()) {
-        if (consumer.unacked.length >= consumer.window || (consumer.unacked.length > 0 && consumer.bytes >= WINDOW_BYTES)) continue;
+        const window = shared ? Math.min(consumer.window, SHARED_WINDOW) : consumer.window;
+        if (consumer.unacked.length >= window || (consumer.unacked.length > 0 && consumer.bytes >= WINDOW_BYTES)) continue;
         if (best === undefined || consumer.unacked.length < best.unacked.length) best = consumer;
       }
       if (best === undefined) break;

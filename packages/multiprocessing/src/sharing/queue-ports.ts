@@ -21,8 +21,12 @@ import type { QueueCore } from './queue-core.js';
 import { holdServer, type Link, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
 import { type Keeper, Signal, waitFor } from './signal.js';
 
-/** How many items a remote consumer may hold ahead, untaken. */
-export const CONSUMER_WINDOW = 128;
+/**
+ * How many items a remote consumer asks to hold ahead, untaken. The owner gives a consumer
+ * this many while it is the queue's only remote consumer; with several it gives each fewer
+ * (queue-core.ts, `SHARED_WINDOW`), so that no consumer sits on items another could take.
+ */
+export const CONSUMER_WINDOW = 1024;
 
 /** What a queue is on the wire. */
 export interface QueueState {
@@ -49,6 +53,9 @@ export interface QueuePort {
   joinThread(): Promise<void>;
   reduce(type: QueueType): QueueState;
 }
+
+/** A consumer flushes its acknowledgement early only after this many gets (fewer: the end of the turn is soon enough). */
+const ACK_AT_LEAST = 16;
 
 const SERVER_KEEPER: Keeper = { hold: holdServer, release: releaseServer };
 
@@ -317,9 +324,10 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     // thread sends after the get returned: a consumer that exits right after still has its
     // items counted as taken.
     this.#link.wire.ack(Q_ACK, this.#id, this.#read);
-    // Half a window read in one turn: send the acknowledgement now, so the owner refills the
-    // window while the rest is read, instead of the stream stopping at each window's end.
-    if (++this.#unflushed >= CONSUMER_WINDOW / 2) {
+    // Half of what was here read in one turn: send the acknowledgement now, so the owner
+    // refills the window while the rest is read, instead of the stream stopping at each
+    // window's end. (Half of what is held, not of CONSUMER_WINDOW: the owner may give less.)
+    if (++this.#unflushed >= CONSUMER_WINDOW / 2 || (this.#unflushed >= ACK_AT_LEAST && this.#received.length <= this.#unflushed)) {
       this.#unflushed = 0;
       this.#link.wire.flush();
     } else if (this.#unflushed === 1) {
