@@ -282,3 +282,24 @@ describe('a process that dies waiting on a Condition', () => {
     await living.done;
   });
 });
+
+describe('Condition with an RLock and async tasks of one thread', () => {
+  it('.wait() - takes the lock back only once free: another task of the thread that took it meanwhile keeps it until it releases', async () => {
+    const lock = new RLock();
+    const cond = new Condition(lock);
+    await cond.acquire();
+    const waiting = cond.wait();
+    // Another task of this thread: the RLock is free, so it takes it, and notifies.
+    expect(await lock.acquire(false)).toBe(true);
+    cond.notify();
+    let back = false;
+    void waiting.then(() => (back = true));
+    await turns();
+    // The waiter, of the same thread, did not take it recursively under the other task.
+    expect(back).toBe(false);
+    lock.release();
+    expect(await waiting).toBe(true);
+    cond.release();
+    expect(() => lock.release()).toThrow(RuntimeError);
+  });
+});

@@ -157,9 +157,13 @@ abstract class SharedLock implements Reducible {
     return depth;
   }
 
-  /** @internal Takes the lock again, as deep as {@link RELEASE_SAVE} said. */
+  /**
+   * @internal Takes the lock again, as deep as {@link RELEASE_SAVE} said. Only a free lock
+   * will do, not a recursive take: another async task of this thread that took the RLock
+   * meanwhile holds it until it releases (its depth must not be overwritten).
+   */
   async [ACQUIRE_RESTORE](depth: number): Promise<void> {
-    await this.acquire();
+    if (!this.take()) await pollUntil(() => this.take(), undefined, { slow: () => this.#takeFromDead() });
     Atomics.store(this.words, DEPTH, depth);
   }
 

@@ -20,6 +20,7 @@ import { describe } from '../validate.js';
 import { type AcquireOptions, acquireTimeout, type Held, hold } from './acquire.js';
 
 const VALUE = 0;
+const ACQUIRED = Promise.resolve(true);
 /** The largest count a word holds. */
 const MAX_VALUE = 2 ** 31 - 1;
 
@@ -95,8 +96,9 @@ export class Semaphore implements Reducible {
    * ```
    */
   acquire(options?: AcquireOptions | boolean): Promise<boolean> {
-    const timeout = acquireTimeout(options, `${this.constructor.name}.acquire()`);
-    if (this.#tryAcquire()) return Promise.resolve(true);
+    // As Lock's: a free acquire() without options checks nothing and makes no promise.
+    const timeout = options === undefined ? undefined : acquireTimeout(options, `${this.constructor.name}.acquire()`);
+    if (this.#tryAcquire()) return ACQUIRED;
     return pollUntil(() => this.#tryAcquire(), timeout);
   }
 
