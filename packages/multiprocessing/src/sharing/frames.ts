@@ -195,6 +195,21 @@ export class FrameSocket {
   drained(): Promise<void> {
     this.flush();
     if (this.#closed || this.socket.writableLength === 0) return Promise.resolve();
+    return this.#drainEvent();
+  }
+
+  /**
+   * Resolves once the socket is no longer {@link congested} (or is gone), without writing what
+   * is queued: a producer that waits here keeps filling its batch, which leaves in one write
+   * (early, or at the end of the turn). Flushing at every wait would leave in tiny writes, one
+   * per wake-up of a producer that outruns its reader.
+   */
+  uncongested(): Promise<void> {
+    if (this.#closed || !this.congested) return Promise.resolve();
+    return this.#drainEvent();
+  }
+
+  #drainEvent(): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         this.socket.off('drain', done);

@@ -207,7 +207,7 @@ export class RemoteQueuePort implements QueuePort, Receiver {
       wire.send(Q_PUT, this.#id, 0, 1, item.flags, item.bytes);
       if (wire.congested) {
         this.#link.hold();
-        await wire.drained().finally(() => this.#link.release());
+        await wire.uncongested().finally(() => this.#link.release());
       }
       return;
     }
