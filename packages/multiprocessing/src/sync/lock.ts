@@ -111,7 +111,9 @@ abstract class SharedLock implements Reducible {
 
   /** Takes a free lock for this thread. */
   protected take(): boolean {
-    if (Atomics.compareExchange(this.words, PID, FREE, ME) !== FREE) return false;
+    // Test, then test-and-set: a waiter's failing compare-and-swap would take the cache line
+    // from the holder every try; a load only shares it.
+    if (Atomics.load(this.words, PID) !== FREE || Atomics.compareExchange(this.words, PID, FREE, ME) !== FREE) return false;
     this.#held();
     return true;
   }
