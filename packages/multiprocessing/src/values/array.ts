@@ -80,6 +80,8 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
   readonly #block: Block;
   readonly #cells: Cells;
   readonly #name: string;
+  /** `SharedArray('i')`: how messages name it. */
+  readonly #what: string;
   /** Methods bound to the instance, for the Proxy's callers (a private field needs the real `this`). */
   readonly #bound = new Map<PropertyKey, unknown>();
 
@@ -87,6 +89,7 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
     const what = `new ${name}()`;
     this.#type = elementType(typecode, what);
     this.#name = name;
+    this.#what = `${name}('${typecode}')`;
     let items: (number | bigint)[] | undefined;
     let length: number;
     if (reviving !== undefined) {
@@ -99,7 +102,7 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
       if (typeof sizeOrInitializer !== 'object' || sizeOrInitializer === null || typeof (sizeOrInitializer as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
         throw new TypeError(`${what}: expected a whole number of elements or an iterable of initial values, got ${describe(sizeOrInitializer)}`);
       }
-      items = Array.from(sizeOrInitializer, (item, i) => this.#type.check(item, `${what} initializer[${String(i)}]`));
+      items = Array.from(sizeOrInitializer, (item, i) => this.#type.check(item, `${what} initializer`, i));
       length = items.length;
     }
     this.#block = reviving?.block ?? allocate(length * this.#type.bytes);
@@ -156,8 +159,7 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
    * ```
    */
   setSlice(start: number | undefined, end: number | undefined, values: Iterable<Storable<T>>): void {
-    const what = `${this.#name}('${this.#type.code}').setSlice()`;
-    const items = Array.from(values, (item, i) => this.#type.check(item, `${what} values[${String(i)}]`));
+    const items = Array.from(values, (item, i) => this.#type.check(item, `${this.#what}.setSlice() values`, i));
     const cells = this.#cells.subarray(start, end);
     if (items.length !== cells.length) throw new ValueError('Can only assign sequence of same size');
     cells.set(items);
@@ -255,7 +257,7 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
           const index = numericKey(key);
           if (index !== undefined) {
             const i = check(target, index);
-            target.#cells[i] = target.#type.check(value, `${target.#name}('${target.#type.code}')[${String(i)}]`);
+            target.#cells[i] = target.#type.check(value, target.#what, i);
             return true;
           }
         }
@@ -341,6 +343,8 @@ export class SharedArray<T extends Typecode = Typecode, L extends SyncLock = Loc
    *   the wrong kind or a bad option; RangeError for a negative size or an integer out of the
    *   typecode's range.
    */
+  constructor(typecode: T, sizeOrInitializer: number | Iterable<Storable<T>>, options?: { lock?: boolean | undefined });
+  constructor(typecode: T, sizeOrInitializer: number | Iterable<Storable<T>>, options: { lock: L });
   constructor(typecode: T, sizeOrInitializer: number | Iterable<Storable<T>>, options?: SynchronizedOptions<L>) {
     super('SharedArray', typecode, sizeOrInitializer);
     this.#lock = reviving === undefined ? lockOption(options, 'new SharedArray()') : (reviving.lock as L | undefined);

@@ -54,11 +54,17 @@ export interface ElementType {
   view(memory: ArrayBuffer | SharedArrayBuffer, offset: number, length: number): View;
   /**
    * `value` as it is stored, or a TypeError (not the right kind of value) or RangeError (out of
-   * this type's range: we throw where ctypes would silently wrap, see the README) naming `what`.
+   * this type's range: we throw where ctypes would silently wrap, see the README) naming `what`
+   * (and `[index]` after it: the message is only built when it is thrown, never per write).
    */
-  check(value: unknown, what: string): number | bigint;
+  check(value: unknown, what: string, index?: number): number | bigint;
   /** The element that zeroed memory holds. */
   readonly zero: number | bigint;
+}
+
+/** `what`, or `what[index]` for an element. */
+function where(what: string, index: number | undefined): string {
+  return index === undefined ? what : `${what}[${String(index)}]`;
 }
 
 type ViewConstructor = new (memory: ArrayBuffer | SharedArrayBuffer, offset: number, length: number) => View;
@@ -69,8 +75,9 @@ function integer(code: Typecode, cName: string, bytes: number, View: ViewConstru
     cName,
     bytes,
     view: (memory, offset, length) => new View(memory, offset, length),
-    check(value, what) {
+    check(value, what, index) {
       if (typeof value === 'number' && value >= min && value <= max && Number.isInteger(value)) return value;
+      what = where(what, index);
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         throw new TypeError(`${what}: expected an integer for typecode '${code}' (${cName}), got ${describe(value)}`);
       }
@@ -86,15 +93,15 @@ function bigInteger(code: Typecode, cName: string, View: ViewConstructor, min: b
     cName,
     bytes: 8,
     view: (memory, offset, length) => new View(memory, offset, length),
-    check(value, what) {
+    check(value, what, index) {
       let big: bigint;
       if (typeof value === 'bigint') big = value;
       else if (typeof value === 'number' && Number.isSafeInteger(value)) big = BigInt(value);
       else {
-        throw new TypeError(`${what}: expected a bigint (or a safe integer number) for typecode '${code}' (${cName}), got ${describe(value)}`);
+        throw new TypeError(`${where(what, index)}: expected a bigint (or a safe integer number) for typecode '${code}' (${cName}), got ${describe(value)}`);
       }
       if (big >= min && big <= max) return big;
-      throw new RangeError(`${what}: ${String(big)} is out of range for typecode '${code}' (${cName}, ${String(min)} to ${String(max)})`);
+      throw new RangeError(`${where(what, index)}: ${String(big)} is out of range for typecode '${code}' (${cName}, ${String(min)} to ${String(max)})`);
     },
     zero: 0n,
   };
@@ -106,8 +113,9 @@ function float(code: Typecode, cName: string, bytes: number, View: ViewConstruct
     cName,
     bytes,
     view: (memory, offset, length) => new View(memory, offset, length),
-    check(value, what) {
+    check(value, what, index) {
       if (typeof value === 'number') return value;
+      what = where(what, index);
       throw new TypeError(`${what}: expected a number for typecode '${code}' (${cName}), got ${describe(value)}`);
     },
     zero: 0,

@@ -182,6 +182,8 @@ export class Value<T extends Typecode = Typecode, L extends SyncLock = Lock | RL
    * @throws TypeError for an unknown typecode, a value of the wrong kind or a bad option;
    *   RangeError for an integer out of the typecode's range.
    */
+  constructor(typecode: T, initial?: Storable<T>, options?: { lock?: boolean | undefined });
+  constructor(typecode: T, initial: Storable<T> | undefined, options: { lock: L });
   constructor(typecode: T, initial?: Storable<T>, options?: SynchronizedOptions<L>) {
     super('Value', typecode, initial);
     this.#lock = reviving === undefined ? lockOption(options, 'new Value()') : (reviving.lock as L | undefined);
