@@ -7,6 +7,7 @@ import { payload } from './payload.js';
 import { poolMap } from './pool-map.js';
 import { sharing } from './sharing.js';
 import { startup } from './startup.js';
+import { sync } from './sync.js';
 import { tiny } from './tiny.js';
 
 /**
@@ -21,5 +22,5 @@ import { tiny } from './tiny.js';
 export const pools: Suite = {
   name: 'pools',
   title: 'Pools: our executors against raw IPC, the peers and Python',
-  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail, sharing],
+  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail, sharing, sync],
 };

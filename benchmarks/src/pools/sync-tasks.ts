@@ -1,0 +1,55 @@
+// What the `sync` case runs in child processes and worker threads: locked increments of a
+// shared Value of @concurrent/multiprocessing, and reads of one. The increments report when
+// their timed loop began and ended on the system's monotonic clock (the same in every process,
+// as Python's perf_counter_ns), so that the case times the increments, not the messages that
+// start and stop them.
+import type { Lock, Queue, RawValue, Value } from '@concurrent/multiprocessing';
+
+/** Nanoseconds on the monotonic clock that every process of the machine shares. */
+const now = (): number => Number(process.hrtime.bigint());
+
+/** `n` increments of `v` under `lock`, after `warmup` untimed ones; starts on `go`, puts `[start, end]` (ns) on `done`. */
+export async function addWith(v: Value<'i'>, lock: Lock, n: number, warmup: number, ready: Queue, go: Queue, done: Queue): Promise<void> {
+  for (let i = 0; i < warmup; i++) {
+    await lock.acquire();
+    v.value += 1;
+    lock.release();
+  }
+  await ready.put(1);
+  await go.get();
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    await lock.acquire();
+    v.value += 1;
+    lock.release();
+  }
+  await done.put([start, now()]);
+}
+
+/** The same under the value's own lock (`getLock()`, an RLock), as Python's `with v.get_lock():`. */
+export async function addOwn(v: Value<'i'>, n: number, warmup: number, ready: Queue, go: Queue, done: Queue): Promise<void> {
+  for (let i = 0; i < warmup; i++) {
+    await v.getLock().acquire();
+    v.value += 1;
+    v.getLock().release();
+  }
+  await ready.put(1);
+  await go.get();
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    await v.getLock().acquire();
+    v.value += 1;
+    v.getLock().release();
+  }
+  await done.put([start, now()]);
+}
+
+/** Reads `v.value` `n` times (after as many untimed); puts µs per read on `report`. */
+export async function readMany(v: Value<'i'> | RawValue<'i'>, n: number, report: Queue): Promise<void> {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += v.value;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) sum += v.value;
+  const us = ((performance.now() - started) * 1000) / n;
+  await report.put(sum >= 0 ? us : NaN);
+}
