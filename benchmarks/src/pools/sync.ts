@@ -20,12 +20,20 @@ import { PROBE_DEADLINE_MS, roundCounts } from './settings.js';
 const tasks = moduleTasks<typeof import('./sync-tasks.js')>(new URL('./sync-tasks.js', import.meta.url));
 const run = promisify(execFile);
 const MEASURED_ROUNDS = 5;
+/**
+ * Untimed increments per side before the timed 20,000: V8 needs about 30,000 turns of this
+ * loop to optimize it, and the first 20,000 run 5 to 10 times slower than the rest (measured
+ * in a child: 0.7-1.6 µs, then 60-100 ns). The goal is the steady cost, as Python's (no JIT).
+ */
+const INCREMENT_WARMUP: readonly [number, number] = [50_000, 2_000];
 
 interface Workload {
   readonly name: string;
   readonly what: string;
   /** Ops per timed pass (full, quick). */
   readonly n: readonly [number, number];
+  /** Untimed ops before it, per side (full, quick); default a fifth of `n`. */
+  readonly warmup?: readonly [number, number];
   /** Goal: at most this multiple of Python's figure in this run, or at most this many µs. */
   readonly goal: { readonly ofPython?: number; readonly us?: number };
   /** The workload of fixtures/sync.py to compare with, if any. */
@@ -107,6 +115,7 @@ const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'value-lock',
+    warmup: INCREMENT_WARMUP,
     what: 'Value + Lock: 2 processes × 20,000 locked increments, µs/increment',
     n: [20_000, 2_000],
     goal: { ofPython: 1 },
@@ -116,6 +125,7 @@ const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'value-own',
+    warmup: INCREMENT_WARMUP,
     what: 'Value with its own getLock(): the same, µs/increment',
     n: [20_000, 2_000],
     goal: { ofPython: 1 },
@@ -125,6 +135,7 @@ const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'value-threads',
+    warmup: INCREMENT_WARMUP,
     what: "Value + Lock between 2 worker threads (vs Python's processes), µs/increment",
     n: [20_000, 2_000],
     goal: { ofPython: 1 },
@@ -264,8 +275,9 @@ async function runCase(context: CaseContext): Promise<CaseResult> {
     warmupRounds,
     rounds,
     params: (variant) => {
-      const n = byVariant.get(variant)!.n[context.quick ? 1 : 0];
-      return { n, warmup: Math.max(1, Math.round(n / 5)) };
+      const workload = byVariant.get(variant)!;
+      const n = workload.n[context.quick ? 1 : 0];
+      return { n, warmup: workload.warmup?.[context.quick ? 1 : 0] ?? Math.max(1, Math.round(n / 5)) };
     },
     describe: (variant, m) => `${variant} ${time(m['usPerOp'] ?? NaN)}`,
   });
@@ -295,7 +307,8 @@ async function runCase(context: CaseContext): Promise<CaseResult> {
     raw: { rounds, warmupRounds, python: python ?? null, samples: samples.all },
     notes: [
       `sync: each workload starts its child processes (or worker threads) first and runs an unmeasured pass of a fifth ` +
-        `of its size, then one timed pass; Python the same in fixtures/sync.py (fork). Increments: both sides warm, then ` +
+        `of its size (of ${INCREMENT_WARMUP[0]} increments per side for the increments: V8 optimizes that loop after about ` +
+        `30,000 turns), then one timed pass; Python the same in fixtures/sync.py (fork). Increments: both sides warm, then ` +
         `told to go; from the first side's start to the last side's end on the shared monotonic clock, over 2 × n; ` +
         `every count checked exact. ${roundsText(warmupRounds, rounds)}; ` +
         `medians (best round in brackets), ratios paired per round. Value + Lock uses Value('i', 0, lock=False) and a Lock ` +
