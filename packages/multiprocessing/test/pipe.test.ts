@@ -57,6 +57,23 @@ describe.each(runnerNames)('Pipe $name', ({ make }) => {
     await done.done;
   });
 
+  it('.send() / .recv() - a Buffer arrives as a Buffer with the bytes it had when sent, small or large', async () => {
+    const [here, there] = pipe();
+    const done = start(stasks.echo, there);
+    const small = Buffer.from('small');
+    const large = Buffer.alloc(3 << 20, 7);
+    here.send(small);
+    here.send(large);
+    // The bytes were taken at send(): changing the buffer afterwards changes nothing sent.
+    small.fill(0);
+    large.fill(0);
+    const [gotSmall, gotLarge] = [await here.recv(), await here.recv()];
+    expect(Buffer.isBuffer(gotSmall) && gotSmall.toString()).toBe('small');
+    expect(Buffer.isBuffer(gotLarge) && gotLarge.length === 3 << 20 && gotLarge.every((byte) => byte === 7)).toBe(true);
+    here.close();
+    await done.done;
+  });
+
   it('.recv() - EOFError after the buffered messages once the other end is closed', async () => {
     const [here, there] = pipe();
     await start(stasks.sendThenClose, there, [1, 'two', { three: 3 }]).done;

@@ -66,3 +66,5 @@ export const F_REDUCED = 1;
 export const F_BYTES = 2;
 /** Payload flag: the value as JSON text (plain data that JSON carries exactly; see runtime.ts `encode`). */
 export const F_JSON = 4;
+/** Payload flag: the value is a Buffer, and the payload its bytes (see runtime.ts `encode`). */
+export const F_BUFFER = 8;
