@@ -2,7 +2,7 @@
  * `@concurrent/multiprocessing/dummy` (issue 14): one program, written once against the
  * package's API, runs with processes or with threads on this event loop by the import alone.
  */
-import { moduleTasks } from '@concurrent/futures';
+import { moduleTasks, type TaskRef } from '@concurrent/futures';
 import { describe, expect, it } from 'vitest';
 import * as real from '../src/index.js';
 import * as dummy from '../src/dummy.js';
@@ -12,7 +12,12 @@ import type * as Tasks from './fixtures/tasks.mjs';
 const stasks = moduleTasks<typeof SharingTasks>(new URL('./fixtures/sharing-tasks.mjs', import.meta.url));
 const tasks = moduleTasks<typeof Tasks>(new URL('./fixtures/tasks.mjs', import.meta.url));
 
-type Api = Pick<typeof real, 'Pool' | 'Queue'> & { Process: typeof real.Process | typeof dummy.Process };
+/** What the program uses of either import. */
+interface Api {
+  readonly Pool: new (processes: number) => real.BasePool;
+  readonly Queue: typeof real.Queue;
+  readonly Process: new <A extends unknown[]>(options: { target: TaskRef<A, unknown>; args: A }) => { start(): void; join(): Promise<void>; readonly exitcode: number | null };
+}
 
 /** Producer/consumer with a Process and a Queue, then a Pool map: what each side printed. */
 async function program(mp: Api): Promise<{ consumed: unknown[]; squares: number[]; exitcode: number | null; pids: Set<number> }> {
