@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect, promisify } from 'node:util';
 import { moduleTasks, ProcessPoolExecutor, WorkerThreadPoolExecutor } from '@concurrent/futures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Lock, Process, Queue, RawArray, RawValue, RLock, SharedArray, type Storable, type Typecode, Value, ValueError } from '../src/index.js';
+import { Lock, Pool, Process, Queue, RawArray, RawValue, RLock, SharedArray, type Storable, type Typecode, Value, ValueError } from '../src/index.js';
 import { type Runner, runnerNames } from './fixtures/sharing-harness.js';
 import type * as ValueTasks from './fixtures/value-tasks.mjs';
 
@@ -248,6 +248,18 @@ describe('travel', () => {
       expect(results).toContain(111);
     } finally {
       await pool.shutdown();
+    }
+  });
+
+  it("a Value in a Pool's initargs is the same value in every worker", async () => {
+    const counter = new Value('i', 0);
+    const pool = new Pool({ processes: 2, initializer: vtasks.keepCounter, initargs: [counter] });
+    try {
+      await pool.map(vtasks.addToKept, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(counter.value).toBe(55);
+    } finally {
+      pool.close();
+      await pool.join();
     }
   });
 
