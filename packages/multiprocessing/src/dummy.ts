@@ -84,6 +84,10 @@ export function activeChildren(): Thread[] {
 export { ThreadPool as Pool, type ThreadPoolOptions as PoolOptions } from './thread-pool.js';
 export { Connection, Pipe } from './sharing/connection.js';
 export { JoinableQueue, Queue, SimpleQueue } from './sharing/queues.js';
+export { Barrier } from './sync/barrier.js';
+export { Condition } from './sync/condition.js';
+export { Event } from './sync/event.js';
 export { Lock, RLock } from './sync/lock.js';
+export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';
 export { currentThread, Thread } from './thread.js';
 export { BrokenBarrierError, Empty, Full, RuntimeError, ValueError } from './errors.js';
