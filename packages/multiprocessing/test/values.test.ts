@@ -85,6 +85,13 @@ describe('Value in one thread', () => {
     expect(() => new Value('i', 0, { lock: false }).getLock()).toThrow(/made with \{ lock: false \} and has no lock/);
   });
 
+  it('new Value() - any lock with acquire() and release() guards it here; only ours can travel', () => {
+    const v = new Value('i', 0, { lock: { acquire: () => Promise.resolve(true), release: () => {} } });
+    expect(() => new Process({ target: vtasks.noLockThere, args: [v, new Queue()] }).start()).toThrow(
+      /Value\('i'\) cannot be sent: its lock .* is not a Lock or RLock of @concurrent\/multiprocessing, and cannot travel/,
+    );
+  });
+
   it('.getObj() - a RawValue over the same memory, the same object each time', () => {
     const v = new Value('i', 3);
     const raw = v.getObj();
