@@ -58,6 +58,20 @@ describe.each(runnerNames)('Queue $name', ({ make }) => {
     }
   });
 
+  it('.put() - a producer elsewhere that outruns the owner (one long burst, its socket fills up) loses nothing and keeps its order', async () => {
+    const q = new Queue<[string, number]>();
+    const n = 200_000;
+    const started = runner.start(stasks.produce, q, 'p', n);
+    // Taken here, one by one, while the burst arrives: the producer's writes back up behind
+    // the owner's reads, and it waits for the socket to drain while its batch keeps growing.
+    for (let i = 0; i < n; i++) {
+      const [tag, item] = await q.get({ timeout: 20_000 });
+      if (tag !== 'p' || item !== i) expect([tag, item]).toEqual(['p', i]);
+    }
+    await started.done;
+    await expect(q.getNowait()).rejects.toBeInstanceOf(Empty);
+  });
+
   it('maxsize - a producer elsewhere waits for room instead of filling the queue', async () => {
     const q = new Queue<number>(2);
     const report = new Queue<number>();
