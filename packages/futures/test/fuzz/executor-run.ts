@@ -22,7 +22,7 @@ import { type ExecutorTarget, hostile, stoppable } from './executor-targets.js';
 import { CAPTURED_VALUE, type Environment, type ErrorClasses, errorRule, cancelledRule, instanceRule, type Unit } from './outcomes.js';
 import { countFaults, hasDeaths, hasHangs, mayStopWorkers, type ProgramFigures } from './program-facts.js';
 import type { ExecOp, ExecProgram, TaskFn, Transfer } from './program.js';
-import { type Attribution, awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, type MapRun, SETTLE_BOUND_MS, settleAll, type Tracked, Violations } from './tracking.js';
+import { type Attribution, awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, type MapRun, settleAll, settleBound, type Tracked, Violations } from './tracking.js';
 import { type ArgKind, isSendable, makeArg, snapshot } from './values.js';
 
 // Functions shipped by source to worker and process pools: one self-contained, one that
@@ -115,9 +115,10 @@ export class ExecutorRun {
       await this.#op(index, op);
     }
     await this.#finale();
-    const left = await settleAll(this.tracked, this.promises);
+    const bound = settleBound(this.program);
+    const left = await settleAll(this.tracked, this.promises, bound);
     if (left.length > 0) {
-      this.violations.add(`not settled ${SETTLE_BOUND_MS / 1000} s after the last operation: ${left.join('; ')}`);
+      this.violations.add(`not settled ${bound / 1000} s after the last operation: ${left.join('; ')}`);
       return;
     }
     await checkFinal(this);

@@ -18,7 +18,7 @@ import { checkPoolFinal } from './pool-checks.js';
 import { countPoolFaults, hasDeaths, hasHangs, type ProgramFigures } from './program-facts.js';
 import { type PoolOp, type PoolProgram, type PoolTarget, poolHostile } from './pool-program.js';
 import type { Consume, Item } from './program.js';
-import { awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, settleAll, Violations } from './tracking.js';
+import { awaited, type Awaited, bounded, DISPOSE_BOUND_MS, isOurChild, settleAll, settleBound, Violations } from './tracking.js';
 import { type ArgKind, isSendable, makeArg, show, snapshot } from './values.js';
 
 /** One result the program asked for: an apply/map promise or an AsyncResult. */
@@ -106,7 +106,7 @@ export class PoolRun {
   async run(): Promise<void> {
     for (const [index, op] of this.program.ops.entries()) await this.#op(index, op);
     await this.#finale();
-    const left = await settleAll([], this.promises);
+    const left = await settleAll([], this.promises, settleBound(this.program));
     if (left.length > 0) {
       this.violations.add(`not settled within the bound after the last operation: ${left.join('; ')}`);
       return;

@@ -26,6 +26,19 @@ export function tasksOf(program: ExecProgram | PoolProgram): Behaviour[] {
   return program.ops.flatMap((op) => ('task' in op ? [op.task] : 'items' in op ? op.items.map((item) => item.task) : []));
 }
 
+/**
+ * Each task a program runs that a worker must be stopped for, or dies of: a burst's tasks
+ * each, a map's items each.
+ */
+export function stopsOf(program: ExecProgram | PoolProgram): number {
+  let stops = 0;
+  for (const op of program.ops) {
+    const tasks = 'task' in op ? Array.from({ length: 'count' in op ? op.count : 1 }, () => op.task) : 'items' in op ? op.items.map((item) => item.task) : [];
+    stops += tasks.filter((task) => HANGS.has(task.do) || DEATHS.has(task.do)).length;
+  }
+  return stops;
+}
+
 /** The program runs something that ends its worker (a task, or an initializer that exits). */
 export function hasDeaths(program: ExecProgram | PoolProgram): boolean {
   return program.config.initializer === 'exit' || tasksOf(program).some((task) => DEATHS.has(task.do));

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Future, WorkerInfo } from '../../src/index.js';
-import { cleanExitsExpected } from './program-facts.js';
+import { cleanExitsExpected, stopsOf } from './program-facts.js';
 import type { PoolProgram } from './pool-program.js';
 import type { Consume, ExecOp, ExecProgram } from './program.js';
 import type { Outcome, Rule, Unit } from './outcomes.js';
@@ -19,6 +19,18 @@ import type { Outcome, Rule, Unit } from './outcomes.js';
  * 5 s to become a SIGKILL. A stall is forever, so a wide bound loses nothing.
  */
 export const SETTLE_BOUND_MS = 15_000;
+/** What one stop may cost on a loaded 2-core machine: a timeout, the abort grace (1 s), a new worker. */
+const STOP_MS = 4_000;
+
+/**
+ * How long what `program` made may take to settle after its last operation: the base bound,
+ * plus one stop's cost for each task that must be stopped or dies (they may run one after
+ * another on one worker). A fixed bound flagged slow programs on a loaded machine (nine
+ * spins behind a 278 ms taskTimeout take 13 s unloaded).
+ */
+export function settleBound(program: ExecProgram | PoolProgram): number {
+  return SETTLE_BOUND_MS + stopsOf(program) * STOP_MS;
+}
 /**
  * How long disposing of a program that did not end by itself (it already failed) may take
  * before its children are SIGKILLed: terminate's own SIGTERM grace, and no more.
