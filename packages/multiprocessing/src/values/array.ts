@@ -7,8 +7,11 @@
  * an index key ('0', '1'...) into a read or a checked write of the typed array over the block,
  * and throw a RangeError out of range, where a typed array would silently read `undefined` or
  * drop the write. It costs about 0.1 µs per access (V8 hands a trap the index as a string);
- * methods go to the instance, bound once. For hot loops, `asTypedArray()` is the same memory as
- * a typed array, without checks (about 1 ns per access), Python's `memoryview(arr.get_obj())`.
+ * methods go to the instance, bound once. (A Proxy in the prototype chain instead would leave
+ * methods untouched, but V8 reaches it only after missing on the instance and its prototype:
+ * 0.18 µs per index access. A typed-array subclass cannot refuse an index out of range.) For hot
+ * loops, `asTypedArray()` is the same memory as a typed array, without checks (about 1 ns per
+ * access), Python's `memoryview(arr.get_obj())`.
  *
  * As for Value: accesses do not take the lock (value.ts says why); one handle per object per
  * thread; the lock travels inside the array's wire form.
