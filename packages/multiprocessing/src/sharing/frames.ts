@@ -251,12 +251,13 @@ export class FrameSocket {
         break;
       }
       const frame: Frame = {
-        op: data.readUInt8(offset + 4),
-        flags: data.readUInt8(offset + 5),
+        op: data[offset + 4]!,
+        flags: data[offset + 5]!,
         obj: data.readUInt32LE(offset + 6),
         a: data.readDoubleLE(offset + 10),
         b: data.readUInt32LE(offset + 18),
-        payload: data.subarray(offset + HEADER_BYTES, offset + 4 + length),
+        // Most frames without a payload are acknowledgements: no view to make for them.
+        payload: length === HEADER_BYTES - 4 ? EMPTY : data.subarray(offset + HEADER_BYTES, offset + 4 + length),
       };
       offset += 4 + length;
       this.#onFrame(frame);

@@ -58,6 +58,7 @@ export interface QueuePort {
 const ACK_AT_LEAST = 16;
 
 const SERVER_KEEPER: Keeper = { hold: holdServer, release: releaseServer };
+const DONE = Promise.resolve();
 
 function closedForPut(): ValueError {
   return new ValueError('Queue is closed');
@@ -202,18 +203,23 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     this.#changed.wake();
   }
 
-  async put(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void> {
-    this.#check(true);
-    const wire = this.#link.wire;
-    if (this.maxsize <= 0) {
-      // Unbounded: nothing to wait for but the socket itself (a slow owner pushes back).
-      wire.send(Q_PUT, this.#id, 0, 1, item.flags, item.bytes);
-      if (wire.congested) {
-        this.#link.hold();
-        await wire.uncongested().finally(() => this.#link.release());
-      }
-      return;
+  put(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void> {
+    try {
+      this.#check(true);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (this.maxsize > 0) return this.#putBounded(item, block, timeoutMs);
+    // Unbounded: nothing to wait for but the socket itself (a slow owner pushes back). Not an
+    // async function: a stream of puts that never wait pays for no promise of its own.
+    const wire = this.#link.wire;
+    wire.send(Q_PUT, this.#id, 0, 1, item.flags, item.bytes);
+    if (!wire.congested) return DONE;
+    this.#link.hold();
+    return wire.uncongested().finally(() => this.#link.release());
+  }
+
+  async #putBounded(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void> {
     const wait = block && timeoutMs !== 0;
     const { id, reply } = this.#request(Q_PUT, wait ? 1 : 0, item);
     let status: number;
