@@ -18,7 +18,34 @@ export type { AcquireOptions, Held } from './sync/acquire.js';
 export { Lock, RLock } from './sync/lock.js';
 export { RawArray, SharedArray } from './values/array.js';
 export type { SynchronizedOptions, SyncLock } from './values/synchronized.js';
-export type { BigIntTypecode, ElementOf, NumberTypecode, Storable, Typecode, TypedArrayOf } from './values/typecodes.js';
+export type { CharsOf } from './values/array.js';
+export { alignment, fieldOffset, sizeof, Structure, type StructureClass, type StructureElement, type StructureFields, type StructureInit } from './values/structure.js';
+export type { BigIntTypecode, CType, ElementOf, NumberTypecode, SharedType, Storable, Typecode, TypecodeOf, TypecodeTypes, TypedArrayOf } from './values/typecodes.js';
+export {
+  c_bool,
+  c_byte,
+  c_char,
+  c_double,
+  c_float,
+  c_int,
+  c_int8,
+  c_int16,
+  c_int32,
+  c_int64,
+  c_long,
+  c_longlong,
+  c_short,
+  c_ubyte,
+  c_uint,
+  c_uint8,
+  c_uint16,
+  c_uint32,
+  c_uint64,
+  c_ulong,
+  c_ulonglong,
+  c_ushort,
+  typecodeToType,
+} from './values/typecodes.js';
 export { RawValue, Value } from './values/value.js';
 export { Barrier, type BarrierAction, type BarrierOptions } from './sync/barrier.js';
 export { Condition } from './sync/condition.js';

@@ -26,12 +26,15 @@ import { allocate, type Block, type BlockState, blockState, handleFor, rememberH
 import type { Lock, RLock } from '../sync/lock.js';
 import { describe } from '../validate.js';
 import { lockOption, reduceLock, reviveLockFrom, type SyncLock, type SynchronizedOptions } from './synchronized.js';
-import { type ElementOf, type ElementType, elementType, type Storable, type Typecode, type TypedArrayOf } from './typecodes.js';
+import { sharedType, type TypeState, typeFromState, typeState } from './structure.js';
+import { c_char, type Coded, type CType, type ElementOf, type ElementType, type SharedType, type Storable, type Stored, type Typecode, type TypecodeOf, type TypedArrayOf } from './typecodes.js';
+import { label } from './value.js';
 
 /** What an array is on the wire; its length is the block's bytes over the element's. */
 export interface ArrayState {
   readonly k: 'rawarray' | 'array';
-  readonly t: Typecode;
+  /** The element type: a scalar's code, or a structure's name and fields. */
+  readonly t: TypeState;
   readonly b: BlockState;
   /** The lock's wire form; `null`: a SharedArray made with `{ lock: false }`. */
   readonly l: Reduction | null;
@@ -46,7 +49,7 @@ interface Cells {
 }
 
 /** Set while a reviver (or getObj) builds a handle over an existing block. */
-let reviving: { readonly block: Block; readonly lock: SyncLock | undefined } | undefined;
+let reviving: { readonly block: Block; readonly lock: SyncLock | undefined; readonly type: ElementType } | undefined;
 
 /**
  * The index an own-property key names: a number for a canonical numeric string ('3', '-1',
@@ -72,16 +75,19 @@ function numericKey(key: string): number | undefined {
 }
 
 /** Turns a constructed instance into the object its constructor returns (set in the static block). */
-let indexed: <A extends ArrayBase<Typecode>>(target: A) => A;
+let indexed: <A extends ArrayBase<SharedType>>(target: A) => A;
 
 /** What RawArray and SharedArray share: the memory, the elements, the methods. */
-abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<ElementOf<T>> {
+abstract class ArrayBase<T extends SharedType> implements Reducible, Iterable<ElementOf<T>> {
   /** The element at `index`: a read of shared memory. @throws RangeError out of range. */
   [index: number]: ElementOf<T>;
 
   readonly #type: ElementType;
   readonly #block: Block;
   readonly #cells: Cells;
+  readonly #length: number;
+  /** Only for c_bool, c_char and structures (typecodes.ts, `coded`): their reads and writes. */
+  readonly #coded: Coded | undefined;
   readonly #name: string;
   /** `SharedArray('i')`: how messages name it. */
   readonly #what: string;
@@ -90,38 +96,101 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
 
   protected constructor(name: string, typecode: T, sizeOrInitializer: number | Iterable<Storable<T>>) {
     const what = `new ${name}()`;
-    this.#type = elementType(typecode, what);
+    const type = reviving?.type ?? sharedType(typecode, what);
+    this.#type = type;
     this.#name = name;
-    this.#what = `${name}('${typecode}')`;
-    let items: (number | bigint)[] | undefined;
+    this.#what = `${name}(${label(type)})`;
+    let items: Stored[] | undefined;
     let length: number;
     if (reviving !== undefined) {
-      length = reviving.block.bytes / this.#type.bytes;
+      length = reviving.block.bytes / type.bytes;
     } else if (typeof sizeOrInitializer === 'number') {
       if (!Number.isInteger(sizeOrInitializer)) throw new TypeError(`${what}: expected a whole number of elements or an iterable of initial values, got ${describe(sizeOrInitializer)}`);
       if (sizeOrInitializer < 0) throw new RangeError(`${what}: the size cannot be negative, got ${describe(sizeOrInitializer)}`);
       length = sizeOrInitializer;
     } else {
-      if (typeof sizeOrInitializer !== 'object' || sizeOrInitializer === null || typeof (sizeOrInitializer as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      if (typeof sizeOrInitializer === 'string' ? type !== c_char : typeof sizeOrInitializer !== 'object' || sizeOrInitializer === null || typeof (sizeOrInitializer as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
         throw new TypeError(`${what}: expected a whole number of elements or an iterable of initial values, got ${describe(sizeOrInitializer)}`);
       }
-      items = Array.from(sizeOrInitializer, (item, i) => this.#type.check(item, `${what} initializer`, i));
+      // A string is iterable: `new SharedArray('c', 'hello world')` takes its characters, as
+      // Python's Array('c', b'hello world') takes its bytes.
+      items = Array.from(sizeOrInitializer as Iterable<unknown>, (item, i) => type.check(item, `${what} initializer`, i));
       length = items.length;
     }
-    this.#block = reviving?.block ?? allocate(length * this.#type.bytes);
-    this.#cells = this.#type.view(this.#block.memory, this.#block.offset, length);
-    if (items !== undefined) this.#cells.set(items);
+    this.#block = reviving?.block ?? allocate(length * type.bytes);
+    this.#length = length;
+    this.#cells = type.view(this.#block.memory, this.#block.offset, length);
+    this.#coded = type.coded?.(this.#block.memory, this.#block.offset, length);
+    if (items !== undefined) {
+      if (this.#coded === undefined) this.#cells.set(items as (number | bigint)[]);
+      else for (let i = 0; i < items.length; i++) this.#coded.put(i, items[i]!);
+    }
     enableReduction();
   }
 
   /** The number of elements: Python's `len(arr)`. */
   get length(): number {
-    return this.#cells.length;
+    return this.#length;
   }
 
-  /** The typecode it was made with: `'i'`, `'d'`... */
-  get typecode(): T {
-    return this.#type.code as T;
+  /**
+   * The typecode it was made with: `'i'`, `'d'`..., `'i'` for `c_int` too, `'?'` for `c_bool`,
+   * a structure's format (`'T{<d:x:<d:y:}'`).
+   */
+  get typecode(): TypecodeOf<T> {
+    return this.#type.code as TypecodeOf<T>;
+  }
+
+  /**
+   * A `'c'` (c_char) array's bytes up to the first NUL, as a string: ctypes' `arr.value`.
+   * Setting it writes the string's characters (Latin-1, one byte each) and a NUL after them when
+   * the string is shorter than the array.
+   *
+   * @throws TypeError on an array of another type; ValueError('byte string too long') for a
+   *   string longer than the array, as ctypes; RangeError for a character that is not Latin-1.
+   * @example
+   * ```ts
+   * const s = new SharedArray('c', 'hello world');
+   * s.value = s.value.toUpperCase(); // 'HELLO WORLD', in every process that holds `s`
+   * s.value = 'hi'; // s.raw: 'hi\0lo world'
+   * ```
+   */
+  get value(): CharsOf<T> {
+    const bytes = this.#chars('value');
+    const end = bytes.indexOf(0);
+    return latin1(end === -1 ? bytes : bytes.subarray(0, end)) as CharsOf<T>;
+  }
+
+  set value(value: CharsOf<T>) {
+    this.#writeChars('value', value, true);
+  }
+
+  /**
+   * All of a `'c'` (c_char) array's bytes as a string, NULs included: ctypes' `arr.raw`.
+   * Setting it writes the string's characters from the start, without a NUL after them.
+   *
+   * @throws as {@link value}.
+   */
+  get raw(): CharsOf<T> {
+    return latin1(this.#chars('raw')) as CharsOf<T>;
+  }
+
+  set raw(value: CharsOf<T>) {
+    this.#writeChars('raw', value, false);
+  }
+
+  #chars(what: string): Uint8Array {
+    if (this.#type !== c_char) throw new TypeError(`${this.#what} has no .${what}: only an array of 'c' (c_char) has`);
+    return this.#cells as unknown as Uint8Array;
+  }
+
+  #writeChars(what: string, value: unknown, terminate: boolean): void {
+    const bytes = this.#chars(what);
+    if (typeof value !== 'string') throw new TypeError(`${this.#what}.${what}: expected a string, got ${describe(value)}`);
+    if (value.length > bytes.length) throw new ValueError(`byte string too long (${String(value.length)} characters for ${this.#what} of length ${String(bytes.length)})`);
+    const codes = Array.from(value, (char, i) => c_char.check(char, `${this.#what}.${what}`, i) as number);
+    bytes.set(codes);
+    if (terminate && codes.length < bytes.length) bytes[codes.length] = 0;
   }
 
   /**
@@ -131,7 +200,9 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
   at(index: number): ElementOf<T> | undefined {
     const i = Math.trunc(index);
     const cells = this.#cells;
-    return cells[i < 0 ? cells.length + i : i] as ElementOf<T> | undefined;
+    if (this.#coded === undefined) return cells[i < 0 ? cells.length + i : i] as ElementOf<T> | undefined;
+    const j = i < 0 ? this.#length + i : i;
+    return j >= 0 && j < this.#length ? (this.#coded.get(j) as ElementOf<T>) : undefined;
   }
 
   /**
@@ -145,7 +216,10 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
    * ```
    */
   slice(start?: number, end?: number): ElementOf<T>[] {
-    return Array.from(this.#cells.subarray(start, end) as unknown as ArrayLike<ElementOf<T>>);
+    const coded = this.#coded;
+    if (coded === undefined) return Array.from(this.#cells.subarray(start, end) as unknown as ArrayLike<ElementOf<T>>);
+    const [from, to] = bounds(this.#length, start, end);
+    return Array.from({ length: to - from }, (_, i) => coded.get(from + i) as ElementOf<T>);
   }
 
   /**
@@ -162,13 +236,23 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
    * ```
    */
   setSlice(start: number | undefined, end: number | undefined, values: Iterable<Storable<T>>): void {
-    const items = Array.from(values, (item, i) => this.#type.check(item, `${this.#what}.setSlice() values`, i));
-    const cells = this.#cells.subarray(start, end);
-    if (items.length !== cells.length) throw new ValueError('Can only assign sequence of same size');
-    cells.set(items);
+    const items = Array.from(values as Iterable<unknown>, (item, i) => this.#type.check(item, `${this.#what}.setSlice() values`, i));
+    const coded = this.#coded;
+    if (coded === undefined) {
+      const cells = this.#cells.subarray(start, end);
+      if (items.length !== cells.length) throw new ValueError('Can only assign sequence of same size');
+      cells.set(items as (number | bigint)[]);
+      return;
+    }
+    const [from, to] = bounds(this.#length, start, end);
+    if (items.length !== to - from) throw new ValueError('Can only assign sequence of same size');
+    for (let i = 0; i < items.length; i++) coded.put(from + i, items[i]!);
   }
 
-  /** A copy of every element as a plain array (`Array.from(arr)` and `[...arr]` also work). */
+  /**
+   * A copy of every element as a plain array (`Array.from(arr)` and `[...arr]` also work); for
+   * a structure, its views (not copies).
+   */
   toArray(): ElementOf<T>[] {
     return this.slice();
   }
@@ -190,13 +274,20 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
    * ```
    */
   asTypedArray(): TypedArrayOf<T> {
-    return this.#type.view(this.#block.memory, this.#block.offset, this.#cells.length) as TypedArrayOf<T>;
+    return this.#type.view(this.#block.memory, this.#block.offset, this.#length) as TypedArrayOf<T>;
   }
 
   /** The elements, read as the iteration reaches them. */
   *[Symbol.iterator](): IterableIterator<ElementOf<T>> {
     const cells = this.#cells;
-    for (let i = 0; i < cells.length; i++) yield cells[i] as ElementOf<T>;
+    const coded = this.#coded;
+    if (coded === undefined) for (let i = 0; i < cells.length; i++) yield cells[i] as ElementOf<T>;
+    else for (let i = 0; i < this.#length; i++) yield coded.get(i) as ElementOf<T>;
+  }
+
+  /** @internal How messages name its type: `'i'`, `Point`. */
+  protected get typeLabel(): string {
+    return label(this.#type);
   }
 
   /** @internal The lock's wire form, `null` for none, `undefined` for a raw array. */
@@ -205,7 +296,7 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
   /** @internal How it travels: the same memory (and the same lock), wherever it goes. */
   [REDUCE](destination: Destination): Reduction {
     const lock = this.lockReduction(destination);
-    const state: ArrayState = { k: lock === undefined ? 'rawarray' : 'array', t: this.#type.code, b: blockState(this.#block, destination), l: lock ?? null };
+    const state: ArrayState = { k: lock === undefined ? 'rawarray' : 'array', t: typeState(this.#type), b: blockState(this.#block, destination), l: lock ?? null };
     return { module: builtModule('values/array.js'), reviver: 'reviveSharedArray', state };
   }
 
@@ -217,9 +308,9 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
   }
 
   /** @internal A RawArray over the same memory: this thread's one handle of it. */
-  protected raw(): RawArray<T> {
+  protected rawHandle(): RawArray<T> {
     return handleFor('rawarray', blockState(this.#block, 'thread'), (block) => {
-      reviving = { block, lock: undefined };
+      reviving = { block, lock: undefined, type: this.#type };
       try {
         return new RawArray(this.#type.code as T, 0);
       } finally {
@@ -230,17 +321,18 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
 
   // `this` is the Proxy here (util.inspect calls it so): public members only.
   [inspect.custom](_depth: number, options: InspectOptions): string {
-    return `${this.constructor.name}('${this.typecode}', ${inspect(this.toArray(), options)})`;
+    const items: unknown = this.typecode === 'c' ? this.raw : this.toArray();
+    return `${this.constructor.name}(${this.typeLabel}, ${inspect(items, options)})`;
   }
 
   static {
-    const check = (target: ArrayBase<Typecode>, index: number): number => {
-      const length = target.#cells.length;
+    const check = (target: ArrayBase<SharedType>, index: number): number => {
+      const length = target.#length;
       if (index >= 0 && index < length && Number.isInteger(index)) return index;
       const hint = index < 0 ? '; .at() counts from the end' : '';
       throw new RangeError(`${target.#name} index out of range: ${String(index)} (length ${String(length)})${hint}`);
     };
-    const handler: ProxyHandler<ArrayBase<Typecode>> = {
+    const handler: ProxyHandler<ArrayBase<SharedType>> = {
       get(target, key) {
         if (typeof key === 'string') {
           const index = numericKey(key);
@@ -260,7 +352,7 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
           const index = numericKey(key);
           if (index !== undefined) {
             const i = check(target, index);
-            target.#cells[i] = target.#type.check(value, target.#what, i);
+            target.#cells[i] = target.#type.check(value, target.#what, i) as number | bigint;
             return true;
           }
         }
@@ -278,7 +370,32 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
         throw new TypeError(`Cannot delete \`${String(key)}\` of a ${target.#name}`);
       },
     };
-    indexed = <A extends ArrayBase<Typecode>>(target: A): A => new Proxy<A>(target, handler);
+    // c_bool, c_char and structures: the same, their elements read and written through `coded`
+    // (a handler of their own, so that the numeric one above never looks for it); and a 'c'
+    // array's `.value` and `.raw` can be set.
+    const codedHandler: ProxyHandler<ArrayBase<SharedType>> = {
+      ...handler,
+      get(target, key) {
+        if (typeof key === 'string') {
+          const index = numericKey(key);
+          if (index !== undefined) return target.#coded!.get(check(target, index));
+        }
+        return handler.get!(target, key, target);
+      },
+      set(target, key, value) {
+        if (typeof key === 'string') {
+          const index = numericKey(key);
+          if (index !== undefined) {
+            const i = check(target, index);
+            target.#coded!.put(i, target.#type.check(value, target.#what, i));
+            return true;
+          }
+          if (key === 'value' || key === 'raw') return Reflect.set(target, key, value, target);
+        }
+        return handler.set!(target, key, value, target);
+      },
+    };
+    indexed = <A extends ArrayBase<SharedType>>(target: A): A => new Proxy<A>(target, target.#coded === undefined ? handler : codedHandler);
   }
 }
 
@@ -293,9 +410,10 @@ abstract class ArrayBase<T extends Typecode> implements Reducible, Iterable<Elem
  * a[1] += 1; // 2.5, seen by every process and thread that holds it
  * ```
  */
-export class RawArray<T extends Typecode = Typecode> extends ArrayBase<T> {
+export class RawArray<T extends SharedType = Typecode> extends ArrayBase<T> {
   /**
-   * @param typecode - Python's `array` typecode: `b B h H i I l L q Q f d`.
+   * @param typecode - A typecode (`b B h H i I l L q Q f d c`), a ctypes type (`c_int`,
+   *   `c_bool`…) or a {@link Structure} subclass.
    * @param sizeOrInitializer - The number of elements (zeroed), or their initial values.
    * @throws TypeError for an unknown typecode, a size that is not a whole number, or a value of
    *   the wrong kind; RangeError for a negative size or an integer out of the typecode's range.
@@ -333,12 +451,13 @@ export class RawArray<T extends Typecode = Typecode> extends ArrayBase<T> {
  * // }
  * ```
  */
-export class SharedArray<T extends Typecode = Typecode, L extends SyncLock = Lock | RLock> extends ArrayBase<T> {
+export class SharedArray<T extends SharedType = Typecode, L extends SyncLock = Lock | RLock> extends ArrayBase<T> {
   readonly #lock: L | undefined;
   #obj: RawArray<T> | undefined;
 
   /**
-   * @param typecode - Python's `array` typecode: `b B h H i I l L q Q f d`.
+   * @param typecode - A typecode (`b B h H i I l L q Q f d c`), a ctypes type (`c_int`,
+   *   `c_bool`…) or a {@link Structure} subclass.
    * @param sizeOrInitializer - The number of elements (zeroed), or their initial values.
    * @param options - `lock`: `true` (default) for a new RLock, `false` for none, or a Lock or
    *   RLock to use.
@@ -366,19 +485,19 @@ export class SharedArray<T extends Typecode = Typecode, L extends SyncLock = Loc
    */
   getLock(): L {
     if (this.#lock === undefined) {
-      throw new TypeError(`SharedArray('${this.typecode}') was made with { lock: false } and has no lock (Python's Array(lock=False) returns a raw array); make it with a lock, or use RawArray`);
+      throw new TypeError(`SharedArray(${this.typeLabel}) was made with { lock: false } and has no lock (Python's Array(lock=False) returns a raw array); make it with a lock, or use RawArray`);
     }
     return this.#lock;
   }
 
   /** The array without its lock, over the same memory: Python's `get_obj()`. */
   getObj(): RawArray<T> {
-    this.#obj ??= this.raw();
+    this.#obj ??= this.rawHandle();
     return this.#obj;
   }
 
   protected lockReduction(destination: Destination): Reduction | null {
-    return this.#lock === undefined ? null : reduceLock(this.#lock, destination, `SharedArray('${this.typecode}')`);
+    return this.#lock === undefined ? null : reduceLock(this.#lock, destination, `SharedArray(${this.typeLabel})`);
   }
 }
 
@@ -390,11 +509,33 @@ export function reviveSharedArray(state: ArrayState): RawArray | SharedArray | P
   return make(state, lock);
 }
 
+/** The indices `start` to `end` of an array of `length`, as `subarray` reads them (Python's slice). */
+function bounds(length: number, start: number | undefined, end: number | undefined): [number, number] {
+  const at = (index: number | undefined, otherwise: number): number => {
+    if (index === undefined) return otherwise;
+    const i = Math.trunc(index) || 0;
+    return i < 0 ? Math.max(length + i, 0) : Math.min(i, length);
+  };
+  const from = at(start, 0);
+  return [from, Math.max(at(end, length), from)];
+}
+
+/** Latin-1 bytes as a string: one character per byte. */
+function latin1(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return text;
+}
+
+/** What a `'c'` array's `.value` and `.raw` are: a string; `never` for other types. */
+export type CharsOf<T extends SharedType> = T extends 'c' ? string : T extends CType<'c'> ? string : never;
+
 function make(state: ArrayState, lock: SyncLock | undefined): RawArray | SharedArray {
+  const type = typeFromState(state.t);
   return handleFor(state.k, state.b, (block) => {
-    reviving = { block, lock };
+    reviving = { block, lock, type };
     try {
-      return state.k === 'rawarray' ? new RawArray(state.t, 0) : new SharedArray(state.t, 0);
+      return state.k === 'rawarray' ? new RawArray(type.code as Typecode, 0) : new SharedArray(type.code as Typecode, 0);
     } finally {
       reviving = undefined;
     }

@@ -27,40 +27,60 @@ import { builtModule } from '../sharing/runtime.js';
 import { allocate, type Block, type BlockState, blockState, handleFor, rememberHandle } from '../shm/block.js';
 import type { Lock, RLock } from '../sync/lock.js';
 import { lockOption, reduceLock, reviveLockFrom, type SyncLock, type SynchronizedOptions } from './synchronized.js';
-import { type ElementOf, type ElementType, elementType, type Storable, type Typecode } from './typecodes.js';
+import { sharedType, type TypeState, typeFromState, typeState } from './structure.js';
+import { type ElementOf, type ElementType, type SharedType, type Storable, type Typecode, type TypecodeOf } from './typecodes.js';
 
 /** What a value is on the wire. */
 export interface ValueState {
   readonly k: 'rawvalue' | 'value';
-  readonly t: Typecode;
+  /** The element type: a scalar's code, or a structure's name and fields. */
+  readonly t: TypeState;
   readonly b: BlockState;
   /** The lock's wire form; `null`: a Value made with `{ lock: false }`. */
   readonly l: Reduction | null;
 }
 
 /** Set while a reviver (or getObj) builds a handle over an existing block. */
-let reviving: { readonly block: Block; readonly lock: SyncLock | undefined } | undefined;
+let reviving: { readonly block: Block; readonly lock: SyncLock | undefined; readonly type: ElementType } | undefined;
 
 /** One element of shared memory and its typed-array cell: what RawValue and Value share. */
-abstract class SharedValue<T extends Typecode> implements Reducible {
+abstract class SharedValue<T extends SharedType> implements Reducible {
   readonly #type: ElementType;
   readonly #block: Block;
   readonly #cell: { [index: number]: number | bigint };
   readonly #what: string;
 
   protected constructor(name: string, typecode: T, initial: Storable<T> | undefined) {
-    this.#type = elementType(typecode, `new ${name}()`);
-    this.#what = `${name}('${typecode}').value`;
-    const stored = initial === undefined ? undefined : this.#type.check(initial, `new ${name}('${typecode}', …)`);
-    this.#block = reviving?.block ?? allocate(this.#type.bytes);
-    this.#cell = this.#type.view(this.#block.memory, this.#block.offset, 1);
-    if (reviving === undefined && stored !== undefined) this.#cell[0] = stored;
+    const type = reviving?.type ?? sharedType(typecode, `new ${name}()`);
+    this.#type = type;
+    this.#what = `${name}(${label(type)}).value`;
+    const stored = initial === undefined || reviving !== undefined ? undefined : type.check(initial, `new ${name}(${label(type)}, …)`);
+    this.#block = reviving?.block ?? allocate(type.bytes);
+    this.#cell = type.view(this.#block.memory, this.#block.offset, 1);
+    if (type.coded === undefined) {
+      if (stored !== undefined) this.#cell[0] = stored as number | bigint;
+    } else {
+      // c_bool, c_char, a structure: `.value` of this object alone decodes (an own accessor), so
+      // that the prototype's getter, which every numeric value uses, stays one memory read.
+      const coded = type.coded(this.#block.memory, this.#block.offset, 1);
+      const what = this.#what;
+      if (stored !== undefined) coded.put(0, stored);
+      Object.defineProperty(this, 'value', {
+        get: () => coded.get(0),
+        set: (value: unknown) => coded.put(0, type.check(value, what)),
+        enumerable: false,
+        configurable: false,
+      });
+    }
     enableReduction();
   }
 
-  /** The typecode it was made with: `'i'`, `'d'`... */
-  get typecode(): T {
-    return this.#type.code as T;
+  /**
+   * The typecode it was made with: `'i'`, `'d'`..., `'i'` for `c_int` too, `'?'` for `c_bool`,
+   * a structure's format (`'T{<d:x:<d:y:}'`).
+   */
+  get typecode(): TypecodeOf<T> {
+    return this.#type.code as TypecodeOf<T>;
   }
 
   /**
@@ -82,7 +102,12 @@ abstract class SharedValue<T extends Typecode> implements Reducible {
   }
 
   set value(value: Storable<T>) {
-    this.#cell[0] = this.#type.check(value, this.#what);
+    this.#cell[0] = this.#type.check(value, this.#what) as number | bigint;
+  }
+
+  /** @internal How messages name its type: `'i'`, `Point`. */
+  protected get typeLabel(): string {
+    return label(this.#type);
   }
 
   /** @internal The lock's wire form, `null` for none, `undefined` for a raw value. */
@@ -91,7 +116,7 @@ abstract class SharedValue<T extends Typecode> implements Reducible {
   /** @internal How it travels: the same memory (and the same lock), wherever it goes. */
   [REDUCE](destination: Destination): Reduction {
     const lock = this.lockReduction(destination);
-    const state: ValueState = { k: lock === undefined ? 'rawvalue' : 'value', t: this.#type.code, b: blockState(this.#block, destination), l: lock ?? null };
+    const state: ValueState = { k: lock === undefined ? 'rawvalue' : 'value', t: typeState(this.#type), b: blockState(this.#block, destination), l: lock ?? null };
     return { module: builtModule('values/value.js'), reviver: 'reviveSharedValue', state };
   }
 
@@ -103,7 +128,7 @@ abstract class SharedValue<T extends Typecode> implements Reducible {
   /** @internal A RawValue over the same memory: this thread's one handle of it. */
   protected raw(): RawValue<T> {
     return handleFor('rawvalue', blockState(this.#block, 'thread'), (block) => {
-      reviving = { block, lock: undefined };
+      reviving = { block, lock: undefined, type: this.#type };
       try {
         return new RawValue(this.#type.code as T);
       } finally {
@@ -113,8 +138,13 @@ abstract class SharedValue<T extends Typecode> implements Reducible {
   }
 
   [inspect.custom](): string {
-    return `${this.constructor.name}('${this.#type.code}', ${inspect(this.value)})`;
+    return `${this.constructor.name}(${label(this.#type)}, ${inspect(this.value)})`;
   }
+}
+
+/** How messages name a type: `'i'` (c_int too), `'?'` (c_bool), a structure's class name. */
+export function label(type: ElementType): string {
+  return type.code.startsWith('T{') ? type.name : `'${type.code}'`;
 }
 
 /**
@@ -128,9 +158,10 @@ abstract class SharedValue<T extends Typecode> implements Reducible {
  * flag.value = 1; // seen at once by every process and thread that holds it
  * ```
  */
-export class RawValue<T extends Typecode = Typecode> extends SharedValue<T> {
+export class RawValue<T extends SharedType = Typecode> extends SharedValue<T> {
   /**
-   * @param typecode - Python's `array` typecode: `b B h H i I l L q Q f d`.
+   * @param typecode - A typecode (`b B h H i I l L q Q f d c`), a ctypes type (`c_int`,
+   *   `c_bool`…) or a {@link Structure} subclass.
    * @param initial - The first value; default 0.
    * @throws TypeError for an unknown typecode or a value of the wrong kind; RangeError for an
    *   integer out of the typecode's range.
@@ -170,12 +201,13 @@ export class RawValue<T extends Typecode = Typecode> extends SharedValue<T> {
  * // }
  * ```
  */
-export class Value<T extends Typecode = Typecode, L extends SyncLock = Lock | RLock> extends SharedValue<T> {
+export class Value<T extends SharedType = Typecode, L extends SyncLock = Lock | RLock> extends SharedValue<T> {
   readonly #lock: L | undefined;
   #obj: RawValue<T> | undefined;
 
   /**
-   * @param typecode - Python's `array` typecode: `b B h H i I l L q Q f d`.
+   * @param typecode - A typecode (`b B h H i I l L q Q f d c`), a ctypes type (`c_int`,
+   *   `c_bool`…) or a {@link Structure} subclass.
    * @param initial - The first value; default 0.
    * @param options - `lock`: `true` (default) for a new RLock, `false` for none, or a Lock or
    *   RLock to use.
@@ -203,7 +235,7 @@ export class Value<T extends Typecode = Typecode, L extends SyncLock = Lock | RL
    */
   getLock(): L {
     if (this.#lock === undefined) {
-      throw new TypeError(`Value('${this.typecode}') was made with { lock: false } and has no lock (Python's Value(lock=False) returns a raw value); make it with a lock, or use RawValue`);
+      throw new TypeError(`Value(${this.typeLabel}) was made with { lock: false } and has no lock (Python's Value(lock=False) returns a raw value); make it with a lock, or use RawValue`);
     }
     return this.#lock;
   }
@@ -223,7 +255,7 @@ export class Value<T extends Typecode = Typecode, L extends SyncLock = Lock | RL
   }
 
   protected lockReduction(destination: Destination): Reduction | null {
-    return this.#lock === undefined ? null : reduceLock(this.#lock, destination, `Value('${this.typecode}')`);
+    return this.#lock === undefined ? null : reduceLock(this.#lock, destination, `Value(${this.typeLabel})`);
   }
 }
 
@@ -236,10 +268,11 @@ export function reviveSharedValue(state: ValueState): RawValue | Value | Promise
 }
 
 function make(state: ValueState, lock: SyncLock | undefined): RawValue | Value {
+  const type = typeFromState(state.t);
   return handleFor(state.k, state.b, (block) => {
-    reviving = { block, lock };
+    reviving = { block, lock, type };
     try {
-      return state.k === 'rawvalue' ? new RawValue(state.t) : new Value(state.t);
+      return state.k === 'rawvalue' ? new RawValue(type.code as Typecode) : new Value(type.code as Typecode);
     } finally {
       reviving = undefined;
     }
