@@ -133,6 +133,8 @@ describe.each(runnerNames)('Pipe $name', ({ make }) => {
     const [here, there] = pipe();
     const started = start(stasks.echo, there);
     expect(() => here.send({ fn: () => 1 })).toThrow(TypeError);
+    // A Proxy looks like plain data to a walk, but structured clone refuses it: so do we.
+    expect(() => here.send({ inner: new Proxy({ a: 1 }, {}) })).toThrow(TypeError);
     here.send('after');
     expect(await here.recv()).toBe('after');
     here.close();

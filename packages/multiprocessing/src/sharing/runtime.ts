@@ -32,6 +32,7 @@ import { unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { enableReduction, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
@@ -290,7 +291,9 @@ const JSON_NODE_BUDGET = 64;
  * structured clone does: only finite numbers (not -0), strings, booleans, null, and arrays
  * (dense, no other properties) and plain objects of those, no cycle (the budget ends one).
  * Anything else (undefined, NaN, a Date, a Map, a typed array, a handle with `[REDUCE]`, a
- * function) sends the value the general way, which also reports what cannot be cloned.
+ * function, a Proxy) sends the value the general way, which also reports what cannot be cloned.
+ * (A getter of a plain object runs twice, here and in `JSON.stringify`; structured clone runs
+ * it once.)
  */
 function jsonExact(value: unknown, budget: number): number {
   if (--budget < 0) return -1;
@@ -310,7 +313,8 @@ function jsonExact(value: unknown, budget: number): number {
         for (const item of array) if ((budget = jsonExact(item, budget)) < 0) return -1;
         return budget;
       }
-      if ((proto !== Object.prototype && proto !== null) || REDUCE in value) return -1;
+      // A Proxy passes for a plain object, but structured clone refuses it: take the v8 way, which says so.
+      if ((proto !== Object.prototype && proto !== null) || REDUCE in value || types.isProxy(value)) return -1;
       const record = value as Record<string, unknown>;
       for (const key in record) {
         // for-in would also list inherited keys: a plain object has none unless someone
