@@ -380,7 +380,7 @@ abstract class ArrayBase<T extends SharedType> implements Reducible, Iterable<El
           const index = numericKey(key);
           if (index !== undefined) return target.#coded!.get(check(target, index));
         }
-        return handler.get!(target, key, target);
+        return handler.get!(target, key, target) as unknown;
       },
       set(target, key, value) {
         if (typeof key === 'string') {
