@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { enableReduction, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
+import { builtUrl, enableReduction, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
 import { BrokenPipeError } from '../errors.js';
 import { type Frame, FrameSocket } from './frames.js';
 import { F_BUFFER, F_JSON, F_REDUCED, P_DEAD } from './ops.js';
@@ -371,7 +371,5 @@ export function decode(bytes: Buffer, flags: number): unknown {
  * under a test runner: a reviver runs in another process or worker, which needs real JS.
  */
 export function builtModule(path: string): string {
-  const here = new URL('..', import.meta.url);
-  const dist = here.pathname.endsWith('/src/') ? new URL('../dist/', here) : here;
-  return new URL(path, dist).href;
+  return builtUrl(new URL('..', import.meta.url), path).href;
 }
