@@ -1,6 +1,6 @@
 /** The public types of Value, RawValue, SharedArray and RawArray. */
 import { describe, expectTypeOf, it } from 'vitest';
-import { Lock, RawArray, RawValue, RLock, SharedArray, Value } from '../src/index.js';
+import { c_bool, c_char, c_double, c_int, c_long, Lock, RawArray, RawValue, RLock, SharedArray, Structure, typecodeToType, Value } from '../src/index.js';
 
 describe('Value types', () => {
   it('.value - a number, or a bigint for the 64-bit typecodes', () => {
@@ -36,5 +36,43 @@ describe('SharedArray types', () => {
     expectTypeOf([...new RawArray('b', 2)]).toEqualTypeOf<number[]>();
     expectTypeOf(new SharedArray('i', 1, { lock: new Lock() }).getLock()).toEqualTypeOf<Lock>();
     expectTypeOf(a.getObj()).toEqualTypeOf<RawArray<'i'>>();
+  });
+});
+
+describe('ctypes types', () => {
+  class Point extends Structure {
+    static fields = [
+      ['x', c_double],
+      ['y', c_double],
+    ] as const;
+  }
+
+  it('.value and elements - by ctypes type: number, bigint, boolean, string, structure views', () => {
+    expectTypeOf(new Value(c_int, 7).value).toEqualTypeOf<number>();
+    expectTypeOf(new Value(c_int, 7).typecode).toEqualTypeOf<'i'>();
+    expectTypeOf(new Value(c_long, 7).value).toEqualTypeOf<bigint>();
+    expectTypeOf(new Value(c_bool, false).value).toEqualTypeOf<boolean>();
+    expectTypeOf(new Value('c', 'a').value).toEqualTypeOf<string>();
+    expectTypeOf(new SharedArray(c_double, 3).asTypedArray()).toEqualTypeOf<Float64Array>();
+    expectTypeOf(typecodeToType('d')).toEqualTypeOf(c_double);
+    // @ts-expect-error -- c_bool takes booleans
+    new Value(c_bool, 1);
+  });
+
+  it("a 'c' array's .value and .raw are strings; other arrays have none", () => {
+    expectTypeOf(new SharedArray('c', 'hello').value).toEqualTypeOf<string>();
+    expectTypeOf(new RawArray(c_char, 3).raw).toEqualTypeOf<string>();
+    expectTypeOf(new SharedArray('i', 3).value).toEqualTypeOf<never>();
+  });
+
+  it('a structure: elements are its class with its fields; initializers by position or by name', () => {
+    const points = new SharedArray(Point, [[1, 2], { y: 3 }]);
+    expectTypeOf(points[0]!.x).toEqualTypeOf<number>();
+    expectTypeOf(points[0]!).toMatchTypeOf<Point>();
+    expectTypeOf(new Value(Point, [1, 2]).value.y).toEqualTypeOf<number>();
+    // @ts-expect-error -- no field z
+    new SharedArray(Point, [{ z: 1 }]);
+    // @ts-expect-error -- x is a number
+    new SharedArray(Point, [['1', 2]]);
   });
 });

@@ -49,10 +49,14 @@ export type StructureElement<T extends StructureClass> = T['prototype'] & FieldV
  * Python's tuple; fewer are allowed at run time, the rest are zero), an object of field values
  * (`{ x: 1.875 }`, missing ones zero), or a structure of the same fields.
  */
-export type StructureInit<T extends StructureClass> =
-  | { readonly [I in keyof T['fields']]: T['fields'][I] extends readonly [string, infer U extends FieldType] ? Storable<U> : never }
-  | { readonly [E in T['fields'][number] as E[0]]?: Storable<E[1]> }
-  | StructureElement<T>;
+export type StructureInit<T extends StructureClass> = FieldTuple<T['fields']> | { readonly [E in T['fields'][number] as E[0]]?: FieldInit<E[1]> } | StructureElement<T>;
+/** The field values in order (a mapped type over the type parameter, so that a tuple maps to a tuple). */
+type FieldTuple<F extends StructureFields> = { readonly [I in keyof F]: F[I] extends readonly [string, infer U extends FieldType] ? FieldInit<U> : never };
+/**
+ * What a field takes. A nested structure's is checked at run time only: typing it as its own
+ * StructureInit would make the types recursive without end for a generic structure type.
+ */
+type FieldInit<U extends FieldType> = U extends StructureClass ? readonly unknown[] | { readonly [name: string]: unknown } | Structure : Storable<U>;
 
 /** A structure type on the wire: its class name and fields (a scalar's code, or a nested structure's state). */
 export interface StructureState {
@@ -113,8 +117,7 @@ const making = new Set<object>();
  * ```
  */
 export class Structure {
-  /** Python's `_fields_`: `[name, type]` pairs, each type a ctypes type or a Structure subclass. */
-  declare static readonly fields: StructureFields;
+  // No `static fields` here: a subclass's own would then need `override` (noImplicitOverride).
 
   /**
    * One structure in this thread's own (unshared) memory, its fields set from `values` in order
