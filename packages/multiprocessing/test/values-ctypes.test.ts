@@ -401,6 +401,21 @@ describe.each(runnerNames)('ctypes values $name', ({ make }) => {
     ]);
   });
 
+  it('a Value(Point) there is the same memory; a structure sent alone arrives as a copy', async () => {
+    const v = new Value(Point, [1, 2]);
+    const report = new Queue<{ seen: unknown; copy: Structure; className: string }>();
+    await runner.start(ctasks.structureValueThere, v, report).done;
+    const { seen, copy, className } = await report.get();
+    expect(seen).toEqual({ x: 1, y: 2 });
+    expect(className).toBe('Point');
+    expect(v.value.toJSON()).toEqual({ x: 5, y: 2 });
+    // The copy came back by value, as a class built from the field list (not this Point; and a
+    // Structure of the built package, which the revivers import: this test imports the source).
+    expect(copy).not.toBeInstanceOf(Point);
+    expect(Object.getPrototypeOf(copy.constructor)).toHaveProperty('name', 'Structure');
+    expect(inspect(copy)).toBe('Point { x: 1, y: 2 }');
+  });
+
   it("a 'c' array there: .value and .raw, the same errors, and writes seen here", async () => {
     const s = new SharedArray('c', 'hello');
     const report = new Queue();

@@ -24,6 +24,8 @@
  * @module
  */
 import { type InspectOptions, inspect } from 'node:util';
+import { type Destination, enableReduction, REDUCE, type Reducible, type Reduction } from '@concurrent/futures/internal';
+import { builtModule } from '../sharing/runtime.js';
 import { describe } from '../validate.js';
 import { type CType, type Coded, type ElementOf, type ElementType, scalarTypeOfCode, scalarTypeOrUndefined, type Storable, type StoredStructure, type Typecode } from './typecodes.js';
 
@@ -116,7 +118,7 @@ const making = new Set<object>();
  * points[0].x; // 3.515625
  * ```
  */
-export class Structure {
+export class Structure implements Reducible {
   // No `static fields` here: a subclass's own would then need `override` (noImplicitOverride).
 
   /**
@@ -143,9 +145,34 @@ export class Structure {
     return fields;
   }
 
+  /**
+   * @internal How a structure travels on its own (in a Queue item, a task's arguments): by
+   * value, a copy of its bytes with its field list, as Python pickles a ctypes structure. The
+   * other side gets a structure in its own memory, not a view: to share one, send the
+   * SharedArray or Value that holds it.
+   */
+  [REDUCE](_destination: Destination): Reduction {
+    const type = structureTypeOf(this.constructor, 'a Structure sent');
+    const data = (this as unknown as Viewing)[DATA];
+    const state: CopyState = { t: type.state, b: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() };
+    return { module: builtModule('values/structure.js'), reviver: 'reviveStructure', state };
+  }
+
   [inspect.custom](_depth: number, options: InspectOptions): string {
     return `${this.constructor.name} ${inspect(this.toJSON(), options)}`;
   }
+}
+
+/** A structure sent on its own: its type and a copy of its bytes. */
+interface CopyState {
+  readonly t: StructureState;
+  readonly b: Uint8Array;
+}
+
+/** The reviver (see Structure's `[REDUCE]`): the copy, in this thread's own memory. */
+export function reviveStructure(state: CopyState): Structure {
+  const type = typeFromState(state.t) as StructureType;
+  return type.element(state.b.buffer, state.b.byteOffset);
 }
 
 /** Names a field cannot have: what a view needs of its prototype. */
@@ -201,6 +228,8 @@ function makeStructureType(cls: StructureClass): StructureType {
     }
     const type = structureType(cls, fields, Math.ceil(offset / align) * align, align);
     for (const field of fields) defineField(cls, field);
+    // Its instances travel by value ([REDUCE]): a structure alone in a Queue item must be seen.
+    enableReduction();
     TYPES.set(cls, type);
     return type;
   } finally {
