@@ -15,6 +15,11 @@ async function turns(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Resolves once `ready()` holds: a latch on state that other tasks change (checked every ms). */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 describe('Condition in one thread', () => {
   it('new - takes a Lock or an RLock of ours, a new RLock by default, nothing else', async () => {
     const cond = new Condition();
@@ -77,32 +82,36 @@ describe('Condition in one thread', () => {
     cond.release();
   });
 
-  it('.notify(n) - wakes at most n of the waiters, the oldest first; notifyAll() the rest', async () => {
+  it('.notify(n) - wakes n of the waiters, the oldest; notifyAll() the rest', async () => {
     const cond = new Condition(new Lock());
     const woken: number[] = [];
+    const entered: number[] = [];
     const waiters = [0, 1, 2, 3].map(async (i) => {
       await cond.acquire();
+      // wait() registers the waiter before it first yields: once all four are here, all wait.
+      entered.push(i);
       const notified = await cond.wait();
       woken.push(i);
       cond.release();
       return notified;
     });
-    await turns();
+    await until(() => entered.length === 4);
     await cond.acquire();
     cond.notify(2);
     cond.release();
-    await turns();
-    expect(woken).toEqual([0, 1]);
+    await until(() => woken.length === 2);
+    // The two oldest were woken; which of them takes the lock back first is theirs to race.
+    expect([...woken].sort((a, b) => a - b)).toEqual([0, 1]);
     await cond.acquire();
     cond.notify(0);
     cond.release();
     await turns();
-    expect(woken).toEqual([0, 1]);
+    expect([...woken].sort((a, b) => a - b)).toEqual([0, 1]);
     await cond.acquire();
     cond.notifyAll();
     cond.release();
     expect(await Promise.all(waiters)).toEqual([true, true, true, true]);
-    expect(woken).toEqual([0, 1, 2, 3]);
+    expect(woken.slice(2).sort((a, b) => a - b)).toEqual([2, 3]);
   });
 
   it('.notify() - wakes nobody who starts waiting after it, and is not kept for later', async () => {
