@@ -85,6 +85,12 @@ describe('Semaphore and BoundedSemaphore in one thread', () => {
     expect(sem.getValue()).toBe(2);
   });
 
+  it('BoundedSemaphore - a subclass keeps the bound', () => {
+    class Pool extends BoundedSemaphore {}
+    const sem = new Pool(1);
+    expect(() => sem.release()).toThrow(new ValueError('semaphore or lock released too many times'));
+  });
+
   it('.release(n) - n is a whole number from 1 up', () => {
     const sem = new Semaphore(0);
     expect(() => sem.release(0)).toThrow(/`0` \(number\)/);

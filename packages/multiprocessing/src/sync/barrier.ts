@@ -52,6 +52,8 @@ const ACTING = 4;
 /** How often a waiter checks that the parties inside are alive. */
 const DEAD_CHECK_MS = 100;
 /** Spins on the mutex between checks that its holder lives. */
+/** A spin on the barrier's mutex longer than this finds a holder that will never let go. */
+const MUTEX_LIMIT_MS = 1_000;
 const SPINS_PER_CHECK = 1024;
 const MAX_PARTIES = 1 << 20;
 
@@ -345,10 +347,16 @@ export class Barrier implements Reducible {
    * contender spins; a holder whose process died is replaced.
    */
   #critical<T>(fn: () => T): T {
+    const started = performance.now();
     for (let spins = 1; Atomics.compareExchange(this.#words, MUTEX, 0, process.pid) !== 0; spins++) {
       if (spins % SPINS_PER_CHECK !== 0) continue;
       const holder = Atomics.load(this.#words, MUTEX);
       if (holder !== 0 && holder !== process.pid && !processAlive(holder)) Atomics.compareExchange(this.#words, MUTEX, holder, 0);
+      // Held for a few stores, so held this long means held forever: a worker thread was
+      // terminated inside it (its process lives on). Fail rather than block the event loop.
+      else if (performance.now() - started > MUTEX_LIMIT_MS) {
+        throw new BrokenBarrierError('the barrier is unusable: a worker thread was stopped while it updated the barrier');
+      }
     }
     try {
       return fn();

@@ -72,7 +72,8 @@ export class Semaphore implements Reducible {
    * @throws ValueError('semaphore initial value must be >= 0: …') for a negative or fractional value.
    */
   constructor(value = 1) {
-    this.#kind = new.target === BoundedSemaphore ? 'bounded' : 'semaphore';
+    // A subclass of BoundedSemaphore is bounded too.
+    this.#kind = new.target === BoundedSemaphore || new.target.prototype instanceof BoundedSemaphore ? 'bounded' : 'semaphore';
     const block = reviving;
     reviving = undefined;
     this.#max = checkValue(value, this.#kind === 'bounded' ? 'BoundedSemaphore' : 'Semaphore');
