@@ -416,6 +416,40 @@ describe.each(runnerNames)('ctypes values $name', ({ make }) => {
     expect(inspect(copy)).toBe('Point { x: 1, y: 2 }');
   });
 
+  it('a structure class with `static module`: the other side imports it, and its methods work there', async () => {
+    // Vec as the fixture defines it (this test imports the source, the fixture the built package).
+    class Vec extends Structure {
+      static module = new URL('./fixtures/ctypes-tasks.mjs', import.meta.url).href;
+      static fields = [
+        ['x', c_double],
+        ['y', c_double],
+      ] as const;
+    }
+    const report = new Queue();
+    await runner.start(ctasks.vecThere, new SharedArray(Vec, [[3, 4]]), report).done;
+    expect(await report.get()).toEqual({ isVec: true, norm: 5, className: 'Vec' });
+  });
+
+  it('a structure class with `static module` that the module does not export, or with other fields, fails there', async () => {
+    const module = new URL('./fixtures/ctypes-tasks.mjs', import.meta.url).href;
+    class Missing extends Structure {
+      static module = module;
+      static fields = [['x', c_double]] as const;
+    }
+    const Vec = { Vec: class extends Structure {
+      static module = module;
+      static fields = [['x', c_int]] as const;
+    } }.Vec;
+    for (const arr of [new SharedArray(Missing, 1), new SharedArray(Vec, 1)]) {
+      await expect(runner.start(ctasks.vecThere, arr, new Queue()).done).rejects.toThrow();
+    }
+    class BadModule extends Structure {
+      static module = 5;
+      static fields = [['x', c_double]] as const;
+    }
+    expect(() => new Value(BadModule)).toThrow(/BadModule: expected `static module` to be its module's URL \(`static module = import\.meta\.url`\), got `5`/);
+  });
+
   it("a 'c' array there: .value and .raw, the same errors, and writes seen here", async () => {
     const s = new SharedArray('c', 'hello');
     const report = new Queue();

@@ -26,7 +26,7 @@ import { allocate, type Block, type BlockState, blockState, handleFor, rememberH
 import type { Lock, RLock } from '../sync/lock.js';
 import { describe } from '../validate.js';
 import { lockOption, reduceLock, reviveLockFrom, type SyncLock, type SynchronizedOptions } from './synchronized.js';
-import { sharedType, type TypeState, typeFromState, typeState } from './structure.js';
+import { loadType, sharedType, type TypeState, typeState } from './structure.js';
 import { c_char, type Coded, type CType, type ElementOf, type ElementType, type SharedType, type Storable, type Stored, type Typecode, type TypecodeOf, type TypedArrayOf } from './typecodes.js';
 import { label } from './value.js';
 
@@ -502,11 +502,13 @@ export class SharedArray<T extends SharedType = Typecode, L extends SyncLock = L
 }
 
 /** The reviver (see `[REDUCE]`): this thread's handle to the array the state names. */
-export function reviveSharedArray(state: ArrayState): RawArray | SharedArray | Promise<SharedArray> {
+export function reviveSharedArray(state: ArrayState): RawArray | SharedArray | Promise<RawArray | SharedArray> {
   enableReduction();
   const lock = state.l === null ? undefined : reviveLockFrom(state.l);
-  if (lock instanceof Promise) return lock.then((revived) => make(state, revived) as SharedArray);
-  return make(state, lock);
+  // A structure whose class named its module is imported first (structure.ts, loadType).
+  const type = loadType(state.t);
+  if (lock instanceof Promise || type instanceof Promise) return Promise.all([lock, type]).then(([revived, loaded]) => make(state, revived, loaded));
+  return make(state, lock, type);
 }
 
 /** The indices `start` to `end` of an array of `length`, as `subarray` reads them (Python's slice). */
@@ -530,8 +532,7 @@ function latin1(bytes: Uint8Array): string {
 /** What a `'c'` array's `.value` and `.raw` are: a string; `never` for other types. */
 export type CharsOf<T extends SharedType> = T extends 'c' ? string : T extends CType<'c'> ? string : never;
 
-function make(state: ArrayState, lock: SyncLock | undefined): RawArray | SharedArray {
-  const type = typeFromState(state.t);
+function make(state: ArrayState, lock: SyncLock | undefined, type: ElementType): RawArray | SharedArray {
   return handleFor(state.k, state.b, (block) => {
     reviving = { block, lock, type };
     try {

@@ -19,7 +19,8 @@
  *   declares them with `declare x: number`, which emits nothing.
  * - The class travels as its field list (the wire state): a child builds a class of the same
  *   name and fields, one per layout per thread, even when it cannot import the user's class;
- *   methods of the user's class do not travel.
+ *   methods of the user's class do not travel. A class with `static module` (its module's URL)
+ *   is imported there instead (loadType), and must have the same fields.
  *
  * @module
  */
@@ -64,6 +65,8 @@ type FieldInit<U extends FieldType> = U extends StructureClass ? readonly unknow
 export interface StructureState {
   readonly s: string;
   readonly f: readonly (readonly [string, TypeState])[];
+  /** The class's module (its `static module`), when it gave one: the other side imports the class from there. */
+  readonly m?: string;
 }
 /** An element type on the wire: a scalar's code (`'i'`, `'?'`), or a structure's state. */
 export type TypeState = string | StructureState;
@@ -104,6 +107,10 @@ const making = new Set<object>();
  *
  * Declare the fields for TypeScript with `declare` (a plain `x!: number` would define a property
  * that hides the field). `new Point(1, 2)` makes one structure in this thread's own memory.
+ *
+ * Another process or thread gets a class built from the field list (same name and fields, not
+ * the methods), unless the class is exported from a module file and says where:
+ * `static module = import.meta.url`; then it imports that class.
  *
  * @example
  * ```ts
@@ -170,9 +177,10 @@ interface CopyState {
 }
 
 /** The reviver (see Structure's `[REDUCE]`): the copy, in this thread's own memory. */
-export function reviveStructure(state: CopyState): Structure {
-  const type = typeFromState(state.t) as StructureType;
-  return type.element(state.b.buffer, state.b.byteOffset);
+export function reviveStructure(state: CopyState): Structure | Promise<Structure> {
+  const type = loadType(state.t);
+  const copy = (loaded: ElementType): Structure => (loaded as StructureType).element(state.b.buffer, state.b.byteOffset);
+  return type instanceof Promise ? type.then(copy) : copy(type);
 }
 
 /** Names a field cannot have: what a view needs of its prototype. */
@@ -226,7 +234,11 @@ function makeStructureType(cls: StructureClass): StructureType {
         throw new TypeError(`${name}: the field \`${fieldName}\` has the name of a member of the class; rename one of them`);
       }
     }
-    const type = structureType(cls, fields, Math.ceil(offset / align) * align, align);
+    const module: unknown = (cls as { module?: unknown }).module;
+    if (module !== undefined && typeof module !== 'string') {
+      throw new TypeError(`${name}: expected \`static module\` to be its module's URL (\`static module = import.meta.url\`), got ${describe(module)}`);
+    }
+    const type = structureType(cls, fields, Math.ceil(offset / align) * align, align, module);
     for (const field of fields) defineField(cls, field);
     // Its instances travel by value ([REDUCE]): a structure alone in a Queue item must be seen.
     enableReduction();
@@ -273,7 +285,7 @@ function stateOf(type: ElementType): TypeState {
   return (type as Partial<StructureType>).state ?? type.code;
 }
 
-function structureType(cls: StructureClass, fields: readonly Field[], bytes: number, align: number): StructureType {
+function structureType(cls: StructureClass, fields: readonly Field[], bytes: number, align: number, module: string | undefined): StructureType {
   const name = cls.name || 'Structure';
   const names = fields.map((field) => field.name);
   const zero = fields.map((field) => field.type.zero);
@@ -296,7 +308,7 @@ function structureType(cls: StructureClass, fields: readonly Field[], bytes: num
     align,
     cls,
     fields,
-    state: { s: name, f: fields.map((field) => [field.name, stateOf(field.type)] as const) },
+    state: { s: name, f: fields.map((field) => [field.name, stateOf(field.type)] as const), ...(module === undefined ? {} : { m: module }) },
     element,
     write,
     view: (memory, offset, length) => new Uint8Array(memory, offset, length * bytes),
@@ -363,8 +375,43 @@ export function typeState(type: ElementType): TypeState {
 const revived = new Map<string, StructureType>();
 
 /**
+ * The element type a wire state names, once the classes of structures that named their module
+ * (`static module = import.meta.url`) are imported here: the sender's own class then, with its
+ * methods. Otherwise as {@link typeFromState}.
+ */
+export function loadType(state: TypeState): ElementType | Promise<ElementType> {
+  const pending: StructureState[] = [];
+  const walk = (node: TypeState): void => {
+    if (typeof node === 'string') return;
+    if (node.m !== undefined && !revived.has(JSON.stringify(node))) pending.push(node);
+    for (const [, field] of node.f) walk(field);
+  };
+  walk(state);
+  if (pending.length === 0) return typeFromState(state);
+  return Promise.all(pending.map(importClass)).then(() => typeFromState(state));
+}
+
+/** Imports the class a structure state names from its module, and checks that its fields are the sender's. */
+async function importClass(state: StructureState): Promise<void> {
+  const module = state.m!;
+  const namespace = (await import(module)) as Record<string, unknown>;
+  const byName = namespace[state.s];
+  const cls = isStructureClass(byName) ? byName : Object.values(namespace).find((value) => isStructureClass(value) && value.name === state.s);
+  if (!isStructureClass(cls)) {
+    throw new TypeError(`${state.s} is not exported by ${module}: a Structure subclass with \`static module = import.meta.url\` is imported from there, so write \`export class ${state.s} extends Structure\``);
+  }
+  const type = structureTypeOf(cls, state.s);
+  const key = JSON.stringify(state);
+  if (JSON.stringify(type.state) !== key) {
+    throw new TypeError(`${state.s} of ${module} does not have the fields it was sent with (${JSON.stringify(state.f)}, here ${JSON.stringify(type.state.f)})`);
+  }
+  revived.set(key, type);
+}
+
+/**
  * The element type a wire state names. A structure's is a class of the same name and fields,
- * made here (a subclass of Structure, not the sender's class: its methods do not travel).
+ * made here (a subclass of Structure, not the sender's class: its methods do not travel),
+ * unless {@link loadType} imported the sender's class.
  */
 export function typeFromState(state: TypeState): ElementType {
   if (typeof state === 'string') {
@@ -382,6 +429,7 @@ export function typeFromState(state: TypeState): ElementType {
     // A class named as the sender's, for messages and inspect: `Point { x: 1, y: 2 }`.
     const cls = { [state.s]: class extends Structure {} }[state.s]!;
     Object.defineProperty(cls, 'fields', { value: fields });
+    if (state.m !== undefined) Object.defineProperty(cls, 'module', { value: state.m });
     type = structureTypeOf(cls, state.s);
     revived.set(key, type);
   }

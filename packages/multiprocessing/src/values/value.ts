@@ -27,7 +27,7 @@ import { builtModule } from '../sharing/runtime.js';
 import { allocate, type Block, type BlockState, blockState, handleFor, rememberHandle } from '../shm/block.js';
 import type { Lock, RLock } from '../sync/lock.js';
 import { lockOption, reduceLock, reviveLockFrom, type SyncLock, type SynchronizedOptions } from './synchronized.js';
-import { sharedType, type TypeState, typeFromState, typeState } from './structure.js';
+import { loadType, sharedType, type TypeState, typeState } from './structure.js';
 import { type ElementOf, type ElementType, type SharedType, type Storable, type Typecode, type TypecodeOf } from './typecodes.js';
 
 /** What a value is on the wire. */
@@ -260,15 +260,16 @@ export class Value<T extends SharedType = Typecode, L extends SyncLock = Lock | 
 }
 
 /** The reviver (see `[REDUCE]`): this thread's handle to the value the state names. */
-export function reviveSharedValue(state: ValueState): RawValue | Value | Promise<Value> {
+export function reviveSharedValue(state: ValueState): RawValue | Value | Promise<RawValue | Value> {
   enableReduction();
   const lock = state.l === null ? undefined : reviveLockFrom(state.l);
-  if (lock instanceof Promise) return lock.then((revived) => make(state, revived) as Value);
-  return make(state, lock);
+  // A structure whose class named its module is imported first (structure.ts, loadType).
+  const type = loadType(state.t);
+  if (lock instanceof Promise || type instanceof Promise) return Promise.all([lock, type]).then(([revived, loaded]) => make(state, revived, loaded));
+  return make(state, lock, type);
 }
 
-function make(state: ValueState, lock: SyncLock | undefined): RawValue | Value {
-  const type = typeFromState(state.t);
+function make(state: ValueState, lock: SyncLock | undefined, type: ElementType): RawValue | Value {
   return handleFor(state.k, state.b, (block) => {
     reviving = { block, lock, type };
     try {
