@@ -450,12 +450,30 @@ export function sizeof(type: Typecode | CType | StructureClass | Structure): num
   return (type instanceof Structure ? structureTypeOf(type.constructor, 'sizeof()') : sharedType(type, 'sizeof()')).bytes;
 }
 
-/** Python's `ctypes.alignment`: the alignment of `type` in a structure (a scalar's size, a structure's largest field's). */
+/**
+ * Python's `ctypes.alignment`: the alignment of `type` in a structure (a scalar's size, a
+ * structure's largest field's).
+ *
+ * @example
+ * ```ts
+ * alignment(c_double); // 8
+ * alignment(Point); // 8: its fields are doubles
+ * ```
+ */
 export function alignment(type: Typecode | CType | StructureClass | Structure): number {
   return (type instanceof Structure ? structureTypeOf(type.constructor, 'alignment()') : sharedType(type, 'alignment()')).align;
 }
 
-/** The byte offset of the field `name` in structure class `cls` (Python's `Point.x.offset`). */
+/**
+ * The byte offset of the field `name` in structure class `cls` (Python's `Point.x.offset`).
+ *
+ * @throws TypeError if `cls` has no such field.
+ * @example
+ * ```ts
+ * class Pair extends Structure { static fields = [['tag', c_char], ['n', c_int]] as const }
+ * fieldOffset(Pair, 'n'); // 4: three bytes of padding after `tag`
+ * ```
+ */
 export function fieldOffset<T extends StructureClass>(cls: T, name: T['fields'][number][0]): number {
   const field = structureTypeOf(cls, 'fieldOffset()').fields.find((candidate) => candidate.name === name);
   if (field === undefined) throw new TypeError(`fieldOffset(): ${cls.name} has no field ${describe(name)}`);
