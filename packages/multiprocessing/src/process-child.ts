@@ -8,7 +8,7 @@
  */
 import { addClosureHint, reviveValue } from '@concurrent/futures/internal';
 import { setCurrentProcess } from './current-process.js';
-import { Process, reviveProcess } from './process.js';
+import { BOOTSTRAPPING, Process, reviveProcess } from './process.js';
 import { isStartMessage } from './process-protocol.js';
 import { flushLinks } from './sharing/runtime.js';
 import { findClass } from './subclass.js';
@@ -16,6 +16,17 @@ import { findClass } from './subclass.js';
 if (process.send === undefined) {
   console.error('@concurrent/multiprocessing: process-child.js must be started by Process.start() (no IPC channel)');
   process.exit(1);
+}
+
+/** Imports the module of the subclass to run, in the bootstrapping phase (no process may start meanwhile). */
+async function bootstrapImport(module: string): Promise<Record<string, unknown>> {
+  const global = globalThis as { [BOOTSTRAPPING]?: boolean };
+  global[BOOTSTRAPPING] = true;
+  try {
+    return (await import(module)) as Record<string, unknown>;
+  } finally {
+    global[BOOTSTRAPPING] = false;
+  }
 }
 
 process.once('message', (message: unknown) => {
@@ -36,13 +47,16 @@ process.once('message', (message: unknown) => {
         message.revive === undefined ? [message.args, subclass?.fields] : await reviveValue([message.args, subclass?.fields], message.revive)
       ) as [unknown[], Record<string, unknown> | undefined];
       // A subclass's own run() (issue 14), else Process's: the target with its arguments.
-      const cls = subclass === undefined ? Process : findClass((await import(subclass.module)) as Record<string, unknown>, subclass, 'Process');
+      const cls = subclass === undefined ? Process : findClass(await bootstrapImport(subclass.module), subclass, 'Process');
       const self = reviveProcess(cls, { target, args, name: message.name, daemon: message.daemon, fields: fields ?? {} });
       await self.run();
     } catch (error) {
       process.stderr.write(`Process ${message.name}:\n`);
       // A shipped function that used a variable of the parent's scope: say so, as the pools do.
       console.error(target?.kind === 'source' ? addClosureHint(error, target.source) : error);
+      if (subclass !== undefined && error instanceof TypeError && /private member|must be an instance of class/.test(error.message)) {
+        console.error(`(the child's ${subclass.name} is rebuilt from its public fields, without running its constructor: run() cannot use #private fields or methods)`);
+      }
       code = 1;
     }
     // What the target put on queues of other processes leaves before the child does (Python

@@ -16,6 +16,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { constants } from 'node:os';
 import { isTaskRef, type Task } from '@concurrent/futures';
 import { builtFile, childEnv, childExecArgv, reduceValue, resolveTask, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
+import { RuntimeError } from './errors.js';
 import { START, type StartMessage } from './process-protocol.js';
 import { collectTransits } from './sharing/runtime.js';
 import { type ClassRef, locateClass } from './subclass.js';
@@ -65,7 +66,10 @@ interface Revived {
 // On globalThis under a registered symbol: the class the child instantiates may extend the
 // Process of another copy of this package (src beside dist).
 const REVIVED = Symbol.for('@concurrent/multiprocessing.revivedProcess');
-type Global = typeof globalThis & { [REVIVED]?: Revived | undefined };
+/** Set while a child imports its subclass's module (Python's bootstrapping phase). */
+export const BOOTSTRAPPING = Symbol.for('@concurrent/multiprocessing.bootstrapping');
+type Global = typeof globalThis & { [REVIVED]?: Revived | undefined; [BOOTSTRAPPING]?: boolean };
+let markCurrent: (instance: Process) => void = () => {};
 
 function takeRevived(): Revived | undefined {
   const revived = (globalThis as Global)[REVIVED];
@@ -85,6 +89,8 @@ export function reviveProcess(cls: new (...args: never[]) => unknown, revived: R
   (globalThis as Global)[REVIVED] = { target: revived.target, args: revived.args };
   try {
     const instance = Reflect.construct(base as typeof Process, [{ name: revived.name, daemon: revived.daemon }], cls) as Process;
+    // Of another copy of this package, its private fields are not ours to set.
+    if (base === Process) markCurrent(instance);
     return Object.assign(instance, revived.fields);
   } finally {
     (globalThis as Global)[REVIVED] = undefined;
@@ -119,6 +125,14 @@ export class Process<A extends unknown[] = unknown[]> {
   readonly #target: TaskSpec | null;
   readonly #args: unknown[];
   #subclass: ClassRef | Error | undefined;
+  /** This object is the process running this code (the child's revived instance). */
+  #current = false;
+
+  static {
+    markCurrent = (instance) => {
+      instance.#current = true;
+    };
+  }
   #daemon: boolean;
   #child: ChildProcess | undefined;
   #exitcode: number | null = null;
@@ -141,7 +155,8 @@ export class Process<A extends unknown[] = unknown[]> {
     if (opts.name !== undefined && typeof opts.name !== 'string') throw new TypeError(`Expected \`name\` to be a string, got ${describe(opts.name)}`);
     if (opts.daemon !== undefined && typeof opts.daemon !== 'boolean') throw new TypeError(`Expected \`daemon\` to be a boolean, got ${describe(opts.daemon)}`);
     counter++;
-    this.name = opts.name ?? `Process-${counter}`;
+    // Python names a subclass's instances after the class: `MyProcess-1`.
+    this.name = opts.name ?? `${new.target === Process ? 'Process' : new.target.name || 'Process'}-${counter}`;
     this.#daemon = opts.daemon ?? false;
     this.#exit = new Promise((resolve) => (this.#onExit = resolve));
   }
@@ -157,9 +172,9 @@ export class Process<A extends unknown[] = unknown[]> {
     this.#daemon = value;
   }
 
-  /** The child's pid, `null` before `start()`. Mirrors `Process.pid`. */
+  /** The child's pid, `null` before `start()`; in the child's own `run()`, its pid. Mirrors `Process.pid`. */
   get pid(): number | null {
-    return this.#child?.pid ?? null;
+    return this.#current ? process.pid : (this.#child?.pid ?? null);
   }
 
   /** Same as `pid`. Mirrors `Process.ident`. */
@@ -190,6 +205,13 @@ export class Process<A extends unknown[] = unknown[]> {
    */
   start(): void {
     if (this.#child !== undefined) throw new AssertionError({ message: 'cannot start a process twice' });
+    if ((globalThis as Global)[BOOTSTRAPPING] === true) {
+      throw new RuntimeError(
+        'An attempt has been made to start a new process before the current process has finished its bootstrapping phase: ' +
+          'this child imports the module of its Process subclass, and that module starts processes when it is imported. ' +
+          "Define the subclass in a module of its own, or start processes only when currentProcess().name === 'MainProcess'.",
+      );
+    }
     if (this.#subclass instanceof Error) throw this.#subclass;
     // A subclass's public fields go with it (its #private ones cannot be read, and stay here).
     const fields = this.#subclass === undefined ? undefined : { ...this };
@@ -273,7 +295,7 @@ export class Process<A extends unknown[] = unknown[]> {
    * ```
    */
   isAlive(): boolean {
-    return this.#child !== undefined && !this.#exited;
+    return this.#current || (this.#child !== undefined && !this.#exited);
   }
 
   /**

@@ -35,7 +35,11 @@ export function locateClass(cls: abstract new (...args: never[]) => unknown, bas
     Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
   }
-  const site = sites.find((s) => s.isConstructor() && s.getFunctionName() === name);
+  // The frames of the constructors that run, innermost (Process) first: the class is the
+  // outermost of them with its name (a base class may have the same name).
+  const end = sites.findIndex((s) => !s.isConstructor());
+  const constructors = end === -1 ? sites : sites.slice(0, end);
+  const site = constructors.findLast((s) => s.getFunctionName() === name);
   const file = site?.getFileName() ?? site?.getScriptNameOrSourceURL();
   const how = `define it in a module file, \`export class ${name || 'MyProcess'} extends ${base}\`, and import it from there`;
   if (name === '') return new TypeError(`a child cannot find an anonymous subclass of ${base}: ${how}`);

@@ -77,8 +77,9 @@ export class Thread<A extends unknown[] = unknown[]> {
     if (opts.daemon !== undefined && typeof opts.daemon !== 'boolean') throw new TypeError(`Expected \`daemon\` to be a boolean, got ${describe(opts.daemon)}`);
     this.#target = opts.target ?? undefined;
     this.#args = checkArgs(opts.args, 'Thread') as A;
-    counter++;
-    this.name = opts.name ?? `Thread-${counter}`;
+    // Python's names: a number only for unnamed threads, and the target's name after it.
+    const target = opts.target?.name ? ` (${opts.target.name})` : '';
+    this.name = opts.name ?? `Thread-${String(++counter)}${target}`;
     this.#daemon = opts.daemon ?? false;
     this.#done = new Promise((resolve) => (this.#onDone = resolve));
   }

@@ -3,11 +3,12 @@
  * module, rebuilds the instance from its public fields and runs its run().
  */
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { moduleTasks } from '@concurrent/futures';
 import { describe, expect, it } from 'vitest';
 import { Pipe, Process, Queue } from '../src/index.js';
-import { Failing, LoudReporter, Reporter, TargetKeeper } from './fixtures/subclasses.mjs';
+import { Failing, Job, LoudReporter, Reporter, SelfReport, TargetKeeper, WithPrivate } from './fixtures/subclasses.mjs';
 import type * as SharingTasks from './fixtures/sharing-tasks.mjs';
 
 const run = promisify(execFile);
@@ -87,6 +88,46 @@ describe('Process subclasses', () => {
     expect(stdout.trim()).toBe('exitcode 1');
     expect(stderr).toContain('Hidden is not exported by');
     expect(stderr).toContain('export class Hidden extends Process');
+  });
+
+  it('run() - a subclass named as its base class runs as itself, not as the base', async () => {
+    const report = new Queue<string>();
+    const p = new Job(report);
+    p.start();
+    expect(await report.get()).toBe('derived Job.run()');
+    await p.join();
+  });
+
+  it("run() - in the child, the object is the running process: its pid, isAlive(), a name after its class", async () => {
+    const report = new Queue<Record<string, unknown>>();
+    const p = new SelfReport(report);
+    expect(p.name).toMatch(/^SelfReport-\d+$/);
+    p.start();
+    const got = await report.get();
+    await p.join();
+    expect(got).toEqual({ pid: p.pid, real: p.pid, alive: true, name: p.name });
+  });
+
+  it('run() - using a #private member fails in the child, with a hint that says why', async () => {
+    const script = `
+      import { WithPrivate } from ${JSON.stringify(new URL('./fixtures/subclasses.mjs', import.meta.url).href)};
+      const p = new WithPrivate();
+      p.start();
+      await p.join();
+      console.log('exitcode', p.exitcode);
+    `;
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
+    expect(stdout.trim()).toBe('exitcode 1');
+    expect(stderr).toContain('run() cannot use #private fields or methods');
+    void WithPrivate;
+  });
+
+  it('start() - in a child that imports its subclass from the script that starts it, throws instead of starting a chain of children', async () => {
+    const script = fileURLToPath(new URL('./fixtures/subclass-in-main.mjs', import.meta.url));
+    const { stdout, stderr } = await run(process.execPath, [script], { timeout: 60_000 });
+    expect(stdout.trim()).toBe('exitcode 1');
+    expect(stderr).toContain('before the current process has finished its bootstrapping phase');
+    expect(stdout).not.toContain('InMain.run()');
   });
 
   it('run() - called here, runs the target in this process', async () => {

@@ -57,7 +57,10 @@ describe('Thread', () => {
     const gate = latch();
     const a = new Thread({ target: () => gate.promise });
     const b = new Thread({ target: () => gate.promise, daemon: true });
-    expect(a.name).toMatch(/^Thread-\d+$/);
+    expect(a.name).toMatch(/^Thread-\d+ \(target\)$/);
+    function work(): void {}
+    expect(new Thread({ target: work }).name).toMatch(/^Thread-\d+ \(work\)$/);
+    expect(new Thread().name).toMatch(/^Thread-\d+$/);
     expect(a.ident).toBeNull();
     a.start();
     b.start();
@@ -68,7 +71,7 @@ describe('Thread', () => {
     gate.open();
     await Promise.all([a.join(), b.join()]);
     expect(enumerate()).toEqual([mainThread()]);
-    expect(String(a)).toMatch(/^<Thread\(Thread-\d+, stopped \d+\)>$/);
+    expect(String(a)).toMatch(/^<Thread\(Thread-\d+ \(target\), stopped \d+\)>$/);
   });
 
   it("errors: start twice, join before start, join from inside, set daemon after start", async () => {
