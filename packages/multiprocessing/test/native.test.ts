@@ -4,7 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { RawArray } from '../src/index.js';
 import { nativeShm } from '../src/shm/native.js';
 
 const prebuilt = new URL(`../prebuilds/${process.platform}-${process.arch}/`, import.meta.url);
@@ -34,4 +37,22 @@ describe('native shared memory', () => {
     native.remove(id);
     expect(() => native.attach(id)).toThrow(/shm/);
   });
+});
+
+describe('shared memory of dropped objects', () => {
+  it('is given back: more large arrays than the kernel has segments, made and dropped, all succeed', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const limit = Number(readFileSync('/proc/sys/kernel/shmmni', 'utf8'));
+    // Each 80 KB array gets a segment of its own (above the 64 KiB of shared chunks).
+    for (let i = 0; i < limit + 200; i++) {
+      const a = new RawArray('d', 10_000);
+      a[0] = i;
+      if (i % 500 === 499) {
+        gc();
+        // Finalizers run after the collection, on a later turn.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }, 120_000);
 });

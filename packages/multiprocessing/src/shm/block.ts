@@ -10,8 +10,10 @@
  *
  * Invariants:
  * - Small blocks are cut from 1 MiB segments (the kernel allows 4096 segments in all); a
- *   large one gets its own. Memory is zeroed by the kernel; blocks are 8-byte aligned and never
- *   freed while the thread that cut them lives (handles to them may be on their way anywhere).
+ *   large one gets its own. Memory is zeroed by the kernel; blocks are 8-byte aligned.
+ * - A segment none of whose blocks was ever sent elsewhere is let go when its last block here
+ *   is collected; one that was sent is kept while this thread lives (a handle to it may be on
+ *   its way anywhere).
  * - A segment is marked for removal as soon as its creator attached it, so the kernel frees it
  *   when the last process using it exits, whatever the ending (SIGKILL included): nothing
  *   lingers in `ipcs -m` or `/dev/shm`.
@@ -50,13 +52,47 @@ interface Chunk {
 }
 
 let chunk: Chunk | undefined;
-/** Segments this thread has attached, by id: each is attached once, and kept. */
+/** Segments this thread has attached, by id: each is attached once, while its blocks live here. */
 const attached = new Map<number, ArrayBuffer>();
+/** Blocks alive in this thread, per segment. */
+const live = new Map<number, number>();
+/** Segments whose blocks were sent elsewhere: kept, since a handle to them may be on its way. */
+const sent = new Set<number>();
+
+/**
+ * When the last block of a segment is collected, and none was ever sent, the segment is let go:
+ * once its memory is unreachable here, it is detached, and the kernel frees it when no other
+ * thread or process has it. Without this, a program that makes and drops large arrays runs out
+ * of segments (4,096 in all) although it holds few.
+ */
+const collected = new FinalizationRegistry<number>((segment) => {
+  const left = (live.get(segment) ?? 1) - 1;
+  if (left > 0) {
+    live.set(segment, left);
+    return;
+  }
+  live.delete(segment);
+  if (!sent.has(segment) && segment !== chunk?.segment) attached.delete(segment);
+});
+
+/** `block`, counted among its segment's live blocks. */
+function tracked(block: Block): Block {
+  if (block.segment !== undefined) {
+    live.set(block.segment, (live.get(block.segment) ?? 0) + 1);
+    collected.register(block, block.segment);
+  }
+  return block;
+}
 
 function newChunk(bytes: number): Chunk {
   const native = nativeShm();
   if (native instanceof Error) return { memory: new SharedArrayBuffer(bytes), segment: undefined, used: 0 };
-  const segment = native.create(bytes);
+  let segment: number;
+  try {
+    segment = native.create(bytes);
+  } catch (error) {
+    throw new OSError(`could not create a shared memory segment of ${String(bytes)} bytes: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   let memory: ArrayBuffer;
   try {
     memory = native.attach(segment);
@@ -72,17 +108,20 @@ export function allocate(bytes: number): Block {
   const size = Math.max(8, Math.ceil(bytes / 8) * 8);
   if (size > ALONE) {
     const own = newChunk(size);
-    return { memory: own.memory, offset: 0, bytes, segment: own.segment };
+    return tracked({ memory: own.memory, offset: 0, bytes, segment: own.segment });
   }
   if (chunk === undefined || chunk.used + size > CHUNK) chunk = newChunk(CHUNK);
   const offset = chunk.used;
   chunk.used += size;
-  return { memory: chunk.memory, offset, bytes, segment: chunk.segment };
+  return tracked({ memory: chunk.memory, offset, bytes, segment: chunk.segment });
 }
 
 /** How `block` travels to `destination`. @throws when it cannot go there (no native part). */
 export function blockState(block: Block, destination: Destination): BlockState {
-  if (block.segment !== undefined) return { s: block.segment, o: block.offset, n: block.bytes };
+  if (block.segment !== undefined) {
+    sent.add(block.segment);
+    return { s: block.segment, o: block.offset, n: block.bytes };
+  }
   if (destination === 'process') {
     const missing = nativeShm();
     throw missing instanceof Error ? missing : new Error('this shared object lives in a SharedArrayBuffer, which cannot leave its process');
@@ -104,7 +143,7 @@ export function openBlock(state: BlockState): Block {
     }
     attached.set(state.s, memory);
   }
-  return { memory, offset: state.o, bytes: state.n, segment: state.s };
+  return tracked({ memory, offset: state.o, bytes: state.n, segment: state.s });
 }
 
 /** Handles in this thread, by object: reviving an object twice here gives the same handle. */
