@@ -90,4 +90,6 @@ export { Event } from './sync/event.js';
 export { Lock, RLock } from './sync/lock.js';
 export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';
 export { currentThread, Thread } from './thread.js';
+export { RawArray, SharedArray } from './values/array.js';
+export { RawValue, Value } from './values/value.js';
 export { BrokenBarrierError, Empty, Full, RuntimeError, ValueError } from './errors.js';
