@@ -119,6 +119,25 @@ describe('Barrier in one thread', () => {
     expect(barrier.nWaiting).toBe(0);
     expect(await Promise.all([barrier.wait(), barrier.wait()])).toHaveLength(2);
   });
+
+  it('.reset() - while the action runs: the round, whose parties all arrived, completes (as in Python)', async () => {
+    let started = (): void => {};
+    const acting = new Promise<void>((resolve) => (started = resolve));
+    let finish = (): void => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const barrier = new Barrier(2, {
+      action: async () => {
+        started();
+        await finished;
+      },
+    });
+    const round = Promise.all([barrier.wait(), barrier.wait()]);
+    await acting;
+    barrier.reset();
+    finish();
+    expect((await round).sort((a, b) => a - b)).toEqual([0, 1]);
+    expect(barrier.broken).toBe(false);
+  });
 });
 
 describe.each(runnerNames)('Barrier $name', ({ make }) => {

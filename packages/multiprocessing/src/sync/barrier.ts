@@ -211,8 +211,10 @@ export class Barrier implements Reducible {
     this.#critical(() => {
       const state = Atomics.load(this.#words, STATE);
       if (Atomics.load(this.#words, COUNT) === 0) Atomics.store(this.#words, STATE, FILLING);
-      // Those inside find out and leave; the last one out empties it (Python's resetting).
-      else if (state !== DRAINING) Atomics.store(this.#words, STATE, RESETTING);
+      // Those inside find out and leave; the last one out empties it (Python's resetting). A
+      // round whose parties all arrived completes first: in Python, reset() waits for the
+      // action, which holds the lock, and finds the round draining.
+      else if (state === FILLING || state === BROKEN) Atomics.store(this.#words, STATE, RESETTING);
     });
   }
 
