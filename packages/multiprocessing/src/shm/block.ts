@@ -148,6 +148,10 @@ export function openBlock(state: BlockState): Block {
 
 /** Handles in this thread, by object: reviving an object twice here gives the same handle. */
 const handles = new Map<string, WeakRef<object>>();
+/** Drops a handle's entry once it is collected (unless a newer handle took the key). */
+const forgotten = new FinalizationRegistry<string>((key) => {
+  if (handles.get(key)?.deref() === undefined) handles.delete(key);
+});
 
 function handleKey(kind: string, block: Block): string | undefined {
   return block.segment === undefined ? undefined : `${kind}:${String(block.segment)}:${String(block.offset)}`;
@@ -156,7 +160,9 @@ function handleKey(kind: string, block: Block): string | undefined {
 /** Records `handle` as this thread's handle of the `kind` object at `block` (its creator). */
 export function rememberHandle(kind: string, block: Block, handle: object): void {
   const key = handleKey(kind, block);
-  if (key !== undefined) handles.set(key, new WeakRef(handle));
+  if (key === undefined) return;
+  handles.set(key, new WeakRef(handle));
+  forgotten.register(handle, key);
 }
 
 /** This thread's handle of the `kind` object that `state` names: the one known, or `make`'s. */
