@@ -4,7 +4,7 @@
  */
 import { moduleTasks } from '@concurrent/futures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Event, Queue } from '../src/index.js';
+import { Event, Queue, RawValue } from '../src/index.js';
 import { type Runner, runnerNames } from './fixtures/sharing-harness.js';
 import type * as SyncMoreTasks from './fixtures/sync-more-tasks.mjs';
 
@@ -62,6 +62,24 @@ describe.each(runnerNames)('Event $name', ({ make }) => {
   afterEach(async () => {
     await runner.dispose();
     runner = make();
+  });
+
+  it('ping-pong: each wait() resolves for its own set(), never for a set() it already saw (the flag and count are one word)', async () => {
+    const ping = new Event();
+    const pong = new Event();
+    const count = new RawValue('i', 0);
+    const rounds = 1_000;
+    const started = runner.start(more.eventResponder, ping, pong, count, rounds);
+    const early: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      ping.set();
+      expect(await pong.wait(20_000)).toBe(true);
+      // The responder counts before it sets pong: a wake for this round sees its count.
+      if (count.value !== i + 1) early.push(i);
+      pong.clear();
+    }
+    await started.done;
+    expect(early).toEqual([]);
   });
 
   it('set() here wakes a wait() there', async () => {

@@ -17,8 +17,14 @@ import { allocate, type Block, type BlockState, blockState, handleFor, rememberH
 import { pollUntil } from '../shm/poll.js';
 import { checkTimeout } from '../validate.js';
 
-const FLAG = 0;
-const SETS = 1;
+/**
+ * One word: the flag in bit 0, the number of set() calls above it. One word, so that a waiter
+ * never sees the count of a set() without its flag (or the flag of one it has already seen
+ * counted): with two words, a waiter woken by the count could clear the flag before the
+ * set()'s own store raised it again, and the next wait() returned at once.
+ */
+const WORD = 0;
+const FLAG = 1;
 
 /** What an event is on the wire. */
 export interface EventState {
@@ -68,7 +74,7 @@ export class Event implements Reducible {
    * ```
    */
   isSet(): boolean {
-    return Atomics.load(this.#words, FLAG) === 1;
+    return (Atomics.load(this.#words, WORD) & FLAG) === FLAG;
   }
 
   /**
@@ -81,11 +87,12 @@ export class Event implements Reducible {
    * ```
    */
   set(): void {
-    if (Atomics.load(this.#words, FLAG) === 1) return;
-    // Counted before the flag rises: a waiter that saw the count before it read the flag
-    // down sees one or the other change.
-    Atomics.add(this.#words, SETS, 1);
-    Atomics.store(this.#words, FLAG, 1);
+    for (;;) {
+      const word = Atomics.load(this.#words, WORD);
+      if ((word & FLAG) === FLAG) return;
+      // The count goes up (by 2: it sits above the flag bit) as the flag rises, in one store.
+      if (Atomics.compareExchange(this.#words, WORD, word, (word + 2) | FLAG) === word) return;
+    }
   }
 
   /**
@@ -97,7 +104,7 @@ export class Event implements Reducible {
    * ```
    */
   clear(): void {
-    Atomics.store(this.#words, FLAG, 0);
+    Atomics.and(this.#words, WORD, ~FLAG);
   }
 
   /**
@@ -112,8 +119,12 @@ export class Event implements Reducible {
    */
   wait(timeout?: number | null): Promise<boolean> {
     const ms = checkTimeout(timeout);
-    const sets = Atomics.load(this.#words, SETS);
-    const raised = (): boolean => Atomics.load(this.#words, FLAG) === 1 || Atomics.load(this.#words, SETS) !== sets;
+    const seen = Atomics.load(this.#words, WORD);
+    // Up now, or set (and maybe cleared again) since: the count above the flag bit moved.
+    const raised = (): boolean => {
+      const word = Atomics.load(this.#words, WORD);
+      return (word & FLAG) === FLAG || ((word ^ seen) & ~FLAG) !== 0;
+    };
     if (raised()) return Promise.resolve(true);
     return pollUntil(raised, ms);
   }
