@@ -2,21 +2,18 @@
 // between processes (and a Queue between worker threads), against Python's multiprocessing in
 // the same run (fixtures/sharing.py). Each probe starts its children, warms up, then times one
 // pass; a fresh probe process per variant and round.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { moduleTasks, type TaskRef, WorkerThreadPoolExecutor } from '@concurrent/futures';
-import { JoinableQueue, Pipe, Process, Queue } from '@concurrent/multiprocessing';
+import { moduleTasks, WorkerThreadPoolExecutor } from '@concurrent/futures';
+import { JoinableQueue, Pipe, Queue } from '@concurrent/multiprocessing';
 import { micros, times } from '../harness/format.js';
 import { numberParam } from '../harness/probe-kit.js';
 import { type Resources, withResources } from '../harness/resources.js';
 import type { Case, CaseContext, CaseResult, Measurement, Params, Probe, Row } from '../harness/types.js';
-import { fixture } from './paths.js';
+import { runPythonFixture, startProcess } from './ipc-kit.js';
 import { pythonVersion } from './python.js';
 import { roundsText, runRounds } from './rounds.js';
 import { PROBE_DEADLINE_MS, roundCounts } from './settings.js';
 
 const stasks = moduleTasks<typeof import('./sharing-tasks.js')>(new URL('./sharing-tasks.js', import.meta.url));
-const run = promisify(execFile);
 const MEASURED_ROUNDS = 3;
 
 interface Workload {
@@ -30,16 +27,6 @@ interface Workload {
   ours(resources: Resources, n: number, warmup: number): Promise<number>;
 }
 
-function start<A extends unknown[]>(resources: Resources, target: TaskRef<A, unknown>, args: A): Process<A> {
-  const child = new Process<A>({ target, args });
-  child.start();
-  resources.add(child.name, child, async () => {
-    if (child.isAlive()) child.kill();
-    await child.join();
-  });
-  return child;
-}
-
 async function timed(n: number, pass: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await pass();
@@ -48,7 +35,7 @@ async function timed(n: number, pass: () => Promise<void>): Promise<number> {
 
 async function pipeRoundTrip(resources: Resources, n: number, warmup: number, payload: unknown): Promise<number> {
   const [here, there] = Pipe();
-  const child = start(resources, stasks.echo, [there]);
+  const child = startProcess(resources, stasks.echo, [there]);
   for (let i = 0; i < warmup; i++) {
     here.send(payload);
     await here.recv();
@@ -81,7 +68,7 @@ const WORKLOADS: readonly Workload[] = [
     python: true,
     async ours(resources, n, warmup) {
       const [here, there] = Pipe();
-      const child = start(resources, stasks.sink, [there]);
+      const child = startProcess(resources, stasks.sink, [there]);
       const pass = async (count: number): Promise<void> => {
         here.send(count);
         for (let i = 0; i < count; i++) here.send({ i, s: 'x' });
@@ -103,7 +90,7 @@ const WORKLOADS: readonly Workload[] = [
     async ours(resources, n, warmup) {
       const q = new Queue();
       const done = new Queue();
-      const child = start(resources, stasks.queueSink, [q, done]);
+      const child = startProcess(resources, stasks.queueSink, [q, done]);
       const pass = async (count: number): Promise<void> => {
         await q.put(count);
         for (let i = 0; i < count; i++) await q.put({ i });
@@ -124,7 +111,7 @@ const WORKLOADS: readonly Workload[] = [
     python: true,
     async ours(resources, n, warmup) {
       const q = new JoinableQueue<number | null>();
-      const workers = [1, 2].map(() => start(resources, stasks.joinableWorker, [q]));
+      const workers = [1, 2].map(() => startProcess(resources, stasks.joinableWorker, [q]));
       const pass = async (count: number): Promise<void> => {
         for (let i = 0; i < count; i++) await q.put(i);
         await q.join();
@@ -184,11 +171,7 @@ function oursProbe(workload: Workload): Probe {
 function pythonProbe(workload: Workload): Probe {
   return async (params: Params): Promise<Measurement> => {
     const n = numberParam(params, 'n');
-    const { stdout } = await run('python3', [fixture('sharing.py'), JSON.stringify({ workload: workload.name, n, warmup: numberParam(params, 'warmup') })], {
-      timeout: PROBE_DEADLINE_MS,
-      killSignal: 'SIGKILL',
-    });
-    const { usPerOp } = JSON.parse(stdout) as { usPerOp: number };
+    const { usPerOp } = await runPythonFixture<{ usPerOp: number }>('sharing.py', { workload: workload.name, n, warmup: numberParam(params, 'warmup') });
     return { n, usPerOp };
   };
 }

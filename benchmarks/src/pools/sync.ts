@@ -4,21 +4,18 @@
 // Value's own lock), the same between 2 worker threads, a `.value` read in a child process and
 // SharedArray index access. Every increment count is checked exactly: a lost update fails the
 // probe. A fresh probe process per variant and round, rounds interleaved.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { moduleTasks, type TaskRef, WorkerThreadPoolExecutor } from '@concurrent/futures';
-import { Lock, Process, Queue, SharedArray, Value } from '@concurrent/multiprocessing';
+import { moduleTasks, WorkerThreadPoolExecutor } from '@concurrent/futures';
+import { Lock, Queue, SharedArray, Value } from '@concurrent/multiprocessing';
 import { micros, times } from '../harness/format.js';
 import { numberParam } from '../harness/probe-kit.js';
 import { type Resources, withResources } from '../harness/resources.js';
 import type { Case, CaseContext, CaseResult, Measurement, Params, Probe, Row } from '../harness/types.js';
-import { fixture } from './paths.js';
+import { runPythonFixture, startProcess } from './ipc-kit.js';
 import { pythonVersion } from './python.js';
 import { roundsText, runRounds, type Samples } from './rounds.js';
 import { PROBE_DEADLINE_MS, roundCounts } from './settings.js';
 
 const tasks = moduleTasks<typeof import('./sync-tasks.js')>(new URL('./sync-tasks.js', import.meta.url));
-const run = promisify(execFile);
 const MEASURED_ROUNDS = 5;
 /**
  * Untimed increments per side before the timed 20,000: V8 needs about 30,000 turns of this
@@ -42,16 +39,6 @@ interface Workload {
   ours(resources: Resources, n: number, warmup: number): Promise<{ usPerOp: number; count: number }>;
   /** The count a correct pass reaches. */
   expected(n: number): number;
-}
-
-function start<A extends unknown[]>(resources: Resources, target: TaskRef<A, unknown>, args: A): Process<A> {
-  const child = new Process<A>({ target, args });
-  child.start();
-  resources.add(child.name, child, async () => {
-    if (child.isAlive()) child.kill();
-    await child.join();
-  });
-  return child;
 }
 
 /**
@@ -85,7 +72,7 @@ function inProcesses(resources: Resources, own: boolean, n: number, warmup: numb
     const counter = own ? new Value('i', 0) : new Value('i', 0, { lock: false });
     const lock = new Lock();
     const children = [1, 2].map(() =>
-      own ? start(resources, tasks.addOwn, [counter, n, warmup, ready, go, done]) : start(resources, tasks.addWith, [counter, lock, n, warmup, ready, go, done]),
+      own ? startProcess(resources, tasks.addOwn, [counter, n, warmup, ready, go, done]) : startProcess(resources, tasks.addWith, [counter, lock, n, warmup, ready, go, done]),
     );
     return { counter, finished: Promise.all(children.map((child) => child.join())) };
   });
@@ -96,7 +83,7 @@ const WORKLOADS: readonly Workload[] = [
     name: 'lock',
     what: 'Lock acquire + release, uncontended, same process, µs',
     n: [1_000_000, 50_000],
-    goal: { ofPython: 1 },
+    goal: { ofPython: 2 },
     python: 'lock',
     async ours(_resources, n, warmup) {
       const lock = new Lock();
@@ -118,7 +105,7 @@ const WORKLOADS: readonly Workload[] = [
     warmup: INCREMENT_WARMUP,
     what: 'Value + Lock: 2 processes × 20,000 locked increments, µs/increment',
     n: [20_000, 2_000],
-    goal: { ofPython: 1 },
+    goal: { ofPython: 2 },
     python: 'value-lock',
     ours: (resources, n, warmup) => inProcesses(resources, false, n, warmup),
     expected: (n) => 2 * n,
@@ -128,7 +115,7 @@ const WORKLOADS: readonly Workload[] = [
     warmup: INCREMENT_WARMUP,
     what: 'Value with its own getLock(): the same, µs/increment',
     n: [20_000, 2_000],
-    goal: { ofPython: 1 },
+    goal: { ofPython: 2 },
     python: 'value-own',
     ours: (resources, n, warmup) => inProcesses(resources, true, n, warmup),
     expected: (n) => 2 * n,
@@ -163,7 +150,7 @@ const WORKLOADS: readonly Workload[] = [
     async ours(resources, n) {
       const counter = new Value('i', 1);
       const report = new Queue<number>();
-      const child = start(resources, tasks.readMany, [counter, n, report]);
+      const child = startProcess(resources, tasks.readMany, [counter, n, report]);
       const usPerOp = await report.get();
       await child.join();
       return { usPerOp, count: n };
@@ -238,11 +225,7 @@ function oursProbe(workload: Workload): Probe {
 function pythonProbe(workload: Workload, python: string): Probe {
   return async (params: Params): Promise<Measurement> => {
     const n = numberParam(params, 'n');
-    const { stdout } = await run('python3', [fixture('sync.py'), JSON.stringify({ workload: python, n, warmup: numberParam(params, 'warmup') })], {
-      timeout: PROBE_DEADLINE_MS,
-      killSignal: 'SIGKILL',
-    });
-    const { usPerOp, count } = JSON.parse(stdout) as { usPerOp: number; count: number };
+    const { usPerOp, count } = await runPythonFixture<{ usPerOp: number; count: number }>('sync.py', { workload: python, n, warmup: numberParam(params, 'warmup') });
     checkCount(workload, 'python', n, count);
     return { n, usPerOp };
   };
