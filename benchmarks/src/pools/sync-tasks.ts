@@ -3,7 +3,7 @@
 // their timed loop began and ended on the system's monotonic clock (the same in every process,
 // as Python's perf_counter_ns), so that the case times the increments, not the messages that
 // start and stop them.
-import type { Lock, Queue, RawValue, Value } from '@concurrent/multiprocessing';
+import type { Event, Lock, Queue, RawValue, Value } from '@concurrent/multiprocessing';
 
 /** Nanoseconds on the monotonic clock that every process of the machine shares. */
 const now = (): number => Number(process.hrtime.bigint());
@@ -58,4 +58,13 @@ export async function readMany(v: Value<'i'> | RawValue<'i'>, n: number, report:
   for (let i = 0; i < n; i++) sum += v.value;
   const us = ((performance.now() - started) * 1000) / n;
   await report.put(sum >= 0 ? us : NaN);
+}
+
+/** Answers `rounds` pings: waits for `ping`, clears it, sets `pong`. */
+export async function eventResponder(ping: Event, pong: Event, rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await ping.wait();
+    ping.clear();
+    pong.set();
+  }
 }

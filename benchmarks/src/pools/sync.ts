@@ -5,7 +5,7 @@
 // SharedArray index access. Every increment count is checked exactly: a lost update fails the
 // probe. A fresh probe process per variant and round, rounds interleaved.
 import { moduleTasks, WorkerThreadPoolExecutor } from '@concurrent/futures';
-import { Lock, Queue, SharedArray, Value } from '@concurrent/multiprocessing';
+import { Event, Lock, Queue, SharedArray, Value } from '@concurrent/multiprocessing';
 import { micros, times } from '../harness/format.js';
 import { numberParam } from '../harness/probe-kit.js';
 import { type Resources, withResources } from '../harness/resources.js';
@@ -17,6 +17,8 @@ import { PROBE_DEADLINE_MS, roundCounts } from './settings.js';
 
 const tasks = moduleTasks<typeof import('./sync-tasks.js')>(new URL('./sync-tasks.js', import.meta.url));
 const MEASURED_ROUNDS = 5;
+/** Idle time before each Event ping: long enough that a polling waiter sleeps between polls. */
+const EVENT_IDLE_MS = 5;
 /**
  * Untimed increments per side before the timed 20,000: V8 needs about 30,000 turns of this
  * loop to optimize it, and the first 20,000 run 5 to 10 times slower than the rest (measured
@@ -154,6 +156,32 @@ const WORKLOADS: readonly Workload[] = [
       const usPerOp = await report.get();
       await child.join();
       return { usPerOp, count: n };
+    },
+    expected: (n) => n,
+  },
+  {
+    name: 'event-wake',
+    what: `Event set → waiter in another process wakes and answers (2 wakes), after ${String(EVENT_IDLE_MS)} ms idle, µs`,
+    n: [200, 20],
+    goal: { ofPython: 1 },
+    python: 'event-wake',
+    async ours(resources, n) {
+      const ping = new Event();
+      const pong = new Event();
+      const child = startProcess(resources, tasks.eventResponder, [ping, pong, n]);
+      const trips: number[] = [];
+      for (let i = 0; i < n; i++) {
+        // Idle first, so that the waiter is past its first turns of polling, as a real waiter is.
+        await new Promise((resolve) => setTimeout(resolve, EVENT_IDLE_MS));
+        const started = performance.now();
+        ping.set();
+        await pong.wait();
+        trips.push((performance.now() - started) * 1000);
+        pong.clear();
+      }
+      await child.join();
+      trips.sort((a, b) => a - b);
+      return { usPerOp: trips[Math.floor(trips.length / 2)] ?? 0, count: trips.length };
     },
     expected: (n) => n,
   },

@@ -8,6 +8,7 @@
  * @module
  */
 import { setImmediate, setTimeout } from 'node:timers/promises';
+import { sleepUnlessWoken, wakeable, wakeCount } from './wake.js';
 
 /** Attempts made at once, before the first turn of the event loop. */
 const SPIN = 64;
@@ -33,6 +34,8 @@ export interface PollOptions {
    * may not wait: e.g. taking a lock over from a holder that died. True ends the wait.
    */
   readonly slow?: (() => boolean) | undefined;
+  /** Attempt again at once when a wake signal comes (wake.ts), rather than at the next poll. */
+  readonly wakeable?: boolean | undefined;
 }
 
 /**
@@ -42,6 +45,9 @@ export interface PollOptions {
 export async function pollUntil(attempt: () => boolean, timeoutMs: number | undefined, options: PollOptions = {}): Promise<boolean> {
   for (let i = 0; i < SPIN; i++) if (attempt()) return true;
   if (timeoutMs !== undefined && timeoutMs <= 0) return options.slow?.() ?? false;
+  const kickable = options.wakeable === true && wakeable;
+  // Taken before each attempt: a signal after it ends the sleep that follows.
+  let woken = kickable ? wakeCount() : 0;
   const started = performance.now();
   const deadline = timeoutMs === undefined ? Infinity : started + timeoutMs;
   let delay = 1;
@@ -49,7 +55,9 @@ export async function pollUntil(attempt: () => boolean, timeoutMs: number | unde
   for (;;) {
     const now = performance.now();
     if (now >= deadline) return attempt();
-    if (now - started < TURNS_MS) {
+    // A wait that a signal ends needs no turn-by-turn polling, which on a busy machine takes
+    // the CPU from the process that is about to signal it.
+    if (!kickable && now - started < TURNS_MS) {
       await setImmediate();
     } else {
       // The slow attempt (a look at /proc for a dead holder) at most every MAX_DELAY_MS, also
@@ -58,9 +66,11 @@ export async function pollUntil(attempt: () => boolean, timeoutMs: number | unde
         nextSlow = now + MAX_DELAY_MS;
         if (options.slow?.() === true) return true;
       }
-      await setTimeout(Math.min(delay, deadline - now));
+      const ms = Math.min(delay, deadline - now);
+      await (kickable ? sleepUnlessWoken(ms, woken) : setTimeout(ms));
       if (now - started >= SHORT_WAIT_MS) delay = Math.min(delay * 2, MAX_DELAY_MS);
     }
+    if (kickable) woken = wakeCount();
     if (attempt()) return true;
   }
 }

@@ -15,6 +15,7 @@ import { type Destination, enableReduction, REDUCE, type Reducible, type Reducti
 import { builtModule } from '../sharing/runtime.js';
 import { allocate, type Block, type BlockState, blockState, handleFor, rememberHandle } from '../shm/block.js';
 import { pollUntil } from '../shm/poll.js';
+import { register, unregister, wakeable, wakeAll } from '../shm/wake.js';
 import { checkTimeout } from '../validate.js';
 
 /**
@@ -25,6 +26,9 @@ import { checkTimeout } from '../validate.js';
  */
 const WORD = 0;
 const FLAG = 1;
+/** Wake slots (shm/wake.ts): the pids of processes whose main thread waits. Word 1 is unused. */
+const SLOTS = 2;
+const SLOT_COUNT = 16;
 
 /** What an event is on the wire. */
 export interface EventState {
@@ -55,12 +59,14 @@ let reviving: Block | undefined;
  */
 export class Event implements Reducible {
   readonly #words: Int32Array;
+  readonly #slots: Int32Array;
   readonly #block: Block;
 
   constructor() {
-    this.#block = reviving ?? allocate(8);
+    this.#block = reviving ?? allocate((SLOTS + SLOT_COUNT) * 4);
     reviving = undefined;
-    this.#words = new Int32Array(this.#block.memory, this.#block.offset, 2);
+    this.#words = new Int32Array(this.#block.memory, this.#block.offset, SLOTS + SLOT_COUNT);
+    this.#slots = this.#words.subarray(SLOTS);
     enableReduction();
     rememberHandle('event', this.#block, this);
   }
@@ -91,8 +97,9 @@ export class Event implements Reducible {
       const word = Atomics.load(this.#words, WORD);
       if ((word & FLAG) === FLAG) return;
       // The count goes up (by 2: it sits above the flag bit) as the flag rises, in one store.
-      if (Atomics.compareExchange(this.#words, WORD, word, (word + 2) | FLAG) === word) return;
+      if (Atomics.compareExchange(this.#words, WORD, word, (word + 2) | FLAG) === word) break;
     }
+    wakeAll(this.#slots);
   }
 
   /**
@@ -110,7 +117,8 @@ export class Event implements Reducible {
   /**
    * Waits until the flag is up: resolves `true` at once if it is, `true` when a `set()` comes,
    * or `false` once `timeout` (ms; `undefined`/`null`: no limit) passed first. Never blocks the
-   * event loop; a wait in another process than the `set()` wakes within a few ms.
+   * event loop. A waiting main thread of another process is woken at once (a SIGURG sent by
+   * `set()`, see shm/wake.ts); a waiting worker thread within a few ms (it polls).
    *
    * @example
    * ```ts
@@ -126,7 +134,11 @@ export class Event implements Reducible {
       return (word & FLAG) === FLAG || ((word ^ seen) & ~FLAG) !== 0;
     };
     if (raised()) return Promise.resolve(true);
-    return pollUntil(raised, ms);
+    if (!wakeable || ms === 0) return pollUntil(raised, ms);
+    // Registered before the polls' first look: a set() after it signals this process, and
+    // one before it is seen by that look.
+    const slot = register(this.#slots);
+    return pollUntil(raised, ms, { wakeable: slot >= 0 }).finally(() => unregister(this.#slots, slot));
   }
 
   /** @internal How it travels: the same words, wherever it goes. */
