@@ -11,7 +11,7 @@
  */
 import { TimeoutError } from '@concurrent/futures';
 import { ValueError } from './errors.js';
-import { checkTimeout, sleepFor } from './validate.js';
+import { checkTimeout, waitAtMost } from './validate.js';
 
 /** The callbacks of `applyAsync` / `mapAsync` / `starmapAsync`. Mirrors `callback` and `error_callback`. */
 export interface ResultCallbacks<T> {
@@ -113,13 +113,7 @@ export class AsyncResult<T> {
   async wait(timeout?: number): Promise<void> {
     const ms = checkTimeout(timeout);
     if (this.#ready) return;
-    if (ms === undefined) return this.#done;
-    const timer = sleepFor(ms);
-    try {
-      await Promise.race([this.#done, timer.promise]);
-    } finally {
-      timer.cancel();
-    }
+    await waitAtMost(this.#done, ms);
   }
 
   /**

@@ -20,7 +20,7 @@ import { RuntimeError } from './errors.js';
 import { START, type StartMessage } from './process-protocol.js';
 import { collectTransits } from './sharing/runtime.js';
 import { type ClassRef, locateClass } from './subclass.js';
-import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
+import { checkArgs, checkOptions, checkTimeout, describe, waitAtMost } from './validate.js';
 
 /** Options of {@link Process}. Mirrors the parameters of `multiprocessing.Process`. */
 export interface ProcessOptions<A extends unknown[] = unknown[]> {
@@ -277,13 +277,7 @@ export class Process<A extends unknown[] = unknown[]> {
     if (this.#child === undefined) throw new AssertionError({ message: 'can only join a started process' });
     const ms = checkTimeout(timeout);
     if (this.#exited) return;
-    if (ms === undefined) return this.#exit;
-    const timer = sleepFor(ms);
-    try {
-      await Promise.race([this.#exit, timer.promise]);
-    } finally {
-      timer.cancel();
-    }
+    await waitAtMost(this.#exit, ms);
   }
 
   /**

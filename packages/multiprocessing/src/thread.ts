@@ -11,7 +11,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RuntimeError } from './errors.js';
-import { checkArgs, checkOptions, checkTimeout, describe, sleepFor } from './validate.js';
+import { checkArgs, checkOptions, checkTimeout, describe, waitAtMost } from './validate.js';
 
 /** Options of {@link Thread}. Mirrors the parameters of `threading.Thread`. */
 export interface ThreadOptions<A extends unknown[] = unknown[]> {
@@ -146,13 +146,7 @@ export class Thread<A extends unknown[] = unknown[]> {
     if (!this.#started) throw new RuntimeError('cannot join thread before it is started');
     if (running.getStore() === this) throw new RuntimeError('cannot join current thread');
     const ms = checkTimeout(timeout);
-    if (ms === undefined) return this.#done;
-    const sleep = sleepFor(ms);
-    try {
-      await Promise.race([this.#done, sleep.promise]);
-    } finally {
-      sleep.cancel();
-    }
+    await waitAtMost(this.#done, ms);
   }
 
   /** Whether it has started and not finished. Mirrors `Thread.is_alive()`. */

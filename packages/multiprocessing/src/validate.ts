@@ -122,3 +122,17 @@ export function sleepFor(ms: number): { readonly promise: Promise<void>; cancel(
     },
   };
 }
+
+/** Resolves when `done` does, or once `ms` passed (`undefined`: no limit): a `join(timeout)`. */
+export async function waitAtMost(done: Promise<unknown>, ms: number | undefined): Promise<void> {
+  if (ms === undefined) {
+    await done;
+    return;
+  }
+  const timer = sleepFor(ms);
+  try {
+    await Promise.race([done, timer.promise]);
+  } finally {
+    timer.cancel();
+  }
+}
