@@ -80,6 +80,8 @@ function allFailed(job: Job, error: unknown): Items {
 interface KnownTask {
   readonly spec: TaskSpec;
   fn: Callable | undefined;
+  /** How long its last job ran (ms); `undefined` before one ran. */
+  lastMs?: number | undefined;
 }
 
 /**
@@ -206,6 +208,11 @@ export class Runner {
           this.#skip(seq);
           continue;
         }
+        // Outcomes held for the end of the turn would wait behind this job if it runs long
+        // (or never returns until stopped): the pool would still see the finished job as the
+        // one running, time the wrong one, and try to take back this one. Send them first,
+        // unless this task is known to be short.
+        if (this.#pending.length > 0 && !((this.#tasks.get(job.task)?.lastMs ?? Infinity) < MAX_HOLD_MS)) this.flush();
         const context = new TaskContext();
         this.#current = { seq, context };
         setCurrentTask(context);
@@ -223,6 +230,8 @@ export class Runner {
           this.#current = undefined;
         }
         const now = performance.now();
+        const known = this.#tasks.get(job.task);
+        if (known !== undefined && timed) known.lastMs = now - started;
         if (this.#pending.length === 0) this.#pendingSince = now;
         this.#pending.push(jobResult(job.id, items, timed ? now - started : undefined));
         // Outcomes wait for the end of the turn so that many small jobs share one message,
