@@ -60,6 +60,29 @@ export async function readMany(v: Value<'i'> | RawValue<'i'>, n: number, report:
   await report.put(sum >= 0 ? us : NaN);
 }
 
+/**
+ * The floor under `eventResponder`: answers `rounds` SIGURGs from the parent with one of its
+ * own, no shared memory, no library. Says it listens through `ready`.
+ */
+export async function signalResponder(rounds: number, ready: Queue<number>): Promise<void> {
+  let left = rounds;
+  // Signal listeners do not keep a process alive; a timer that never fires does, without waking it.
+  const alive = setTimeout(() => undefined, 2 ** 31 - 1);
+  const done = new Promise<void>((resolve) => {
+    const answer = (): void => {
+      process.kill(process.ppid, 'SIGURG');
+      if (--left === 0) {
+        process.off('SIGURG', answer);
+        resolve();
+      }
+    };
+    process.on('SIGURG', answer);
+  });
+  await ready.put(1);
+  await done;
+  clearTimeout(alive);
+}
+
 /** Answers `rounds` pings: waits for `ping`, clears it, sets `pong`. */
 export async function eventResponder(ping: Event, pong: Event, rounds: number): Promise<void> {
   for (let i = 0; i < rounds; i++) {

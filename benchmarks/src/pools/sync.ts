@@ -186,6 +186,40 @@ const WORKLOADS: readonly Workload[] = [
     expected: (n) => n,
   },
   {
+    name: 'event-wake-floor',
+    what: 'floor of any wake of an idle Node process: a bare SIGURG ping-pong between 2 Node processes (no Event), µs',
+    n: [200, 20],
+    // No goal: the row shows what waking another process's event loop costs here, under the
+    // Event row (which wakes a waiter the same way, plus its checks of the shared flag).
+    goal: {},
+    python: 'event-wake',
+    async ours(resources, n) {
+      const ready = new Queue<number>();
+      const child = startProcess(resources, tasks.signalResponder, [n, ready]);
+      await ready.get();
+      let answered: () => void = () => undefined;
+      const onAnswer = (): void => answered();
+      process.on('SIGURG', onAnswer);
+      const trips: number[] = [];
+      try {
+        for (let i = 0; i < n; i++) {
+          await new Promise((resolve) => setTimeout(resolve, EVENT_IDLE_MS));
+          const started = performance.now();
+          const answer = new Promise<void>((resolve) => (answered = resolve));
+          process.kill(child.pid!, 'SIGURG');
+          await answer;
+          trips.push((performance.now() - started) * 1000);
+        }
+      } finally {
+        process.off('SIGURG', onAnswer);
+      }
+      await child.join();
+      trips.sort((a, b) => a - b);
+      return { usPerOp: trips[Math.floor(trips.length / 2)] ?? 0, count: trips.length };
+    },
+    expected: (n) => n,
+  },
+  {
     name: 'array-index',
     what: "SharedArray `a[k] = a[k] + 1` (Python: a raw ctypes Array), µs",
     n: [2_000_000, 100_000],
@@ -324,7 +358,10 @@ async function runCase(context: CaseContext): Promise<CaseResult> {
         `told to go; from the first side's start to the last side's end on the shared monotonic clock, over 2 × n; ` +
         `every count checked exact. ${roundsText(warmupRounds, rounds)}; ` +
         `medians (best round in brackets), ratios paired per round. Value + Lock uses Value('i', 0, lock=False) and a Lock ` +
-        `on both sides; the worker-thread row compares with Python's processes (Python has no shared-memory threads).`,
+        `on both sides; the worker-thread row compares with Python's processes (Python has no shared-memory threads). ` +
+        `Event wake: a waiter's event loop must be woken (a signal, here), where Python's waiter blocks its thread in ` +
+        `sem_wait; the floor row does only that signal ping-pong, with no Event, so the gap between it and Python is ` +
+        `what any waiter that never blocks its event loop pays here.`,
     ],
   };
 }
