@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 
 // On globalThis under a registered symbol: the child's entry (this package's dist) and a
@@ -19,13 +20,34 @@ export interface CurrentProcess {
   readonly ident: number;
   /** Whether this process is a daemon child. */
   readonly daemon: boolean;
+  /**
+   * The key a manager of this process uses when given none (a copy): random in the main
+   * process, inherited by every child that {@link Process} starts. Mirrors `Process.authkey`.
+   */
+  readonly authkey: Buffer;
 }
 
-type Global = typeof globalThis & { [SLOT]?: CurrentProcess | undefined };
+interface Slot {
+  readonly name: string;
+  readonly daemon: boolean;
+  /** Hex. */
+  readonly authkey: string;
+}
+
+type Global = typeof globalThis & { [SLOT]?: Slot | undefined };
 
 /** Internal (the child's entry): who this process is. */
-export function setCurrentProcess(info: { name: string; daemon: boolean }): void {
-  (globalThis as Global)[SLOT] = Object.freeze({ name: info.name, daemon: info.daemon, pid: process.pid, ident: process.pid });
+export function setCurrentProcess(info: Slot): void {
+  (globalThis as Global)[SLOT] = Object.freeze({ ...info });
+}
+
+/** This process's authkey, hex (what a child inherits). */
+export function processAuthkey(): string {
+  const global = globalThis as Global;
+  // Python's os.urandom(32) at the start of the main process; here at first use, in the
+  // slot that every copy of this module in the process shares.
+  global[SLOT] ??= Object.freeze({ name: 'MainProcess', daemon: false, authkey: randomBytes(32).toString('hex') });
+  return global[SLOT].authkey;
 }
 
 /**
@@ -42,7 +64,9 @@ export function setCurrentProcess(info: { name: string; daemon: boolean }): void
  * ```
  */
 export function currentProcess(): CurrentProcess {
-  return (globalThis as Global)[SLOT] ?? { name: 'MainProcess', pid: process.pid, ident: process.pid, daemon: false };
+  const authkey = Buffer.from(processAuthkey(), 'hex');
+  const slot = (globalThis as Global)[SLOT]!;
+  return Object.freeze({ name: slot.name, pid: process.pid, ident: process.pid, daemon: slot.daemon, authkey });
 }
 
 /**

@@ -162,3 +162,87 @@ export class BrokenBarrierError extends RuntimeError {
   }
 }
 BrokenBarrierError.prototype.name = 'BrokenBarrierError';
+
+/**
+ * A manager connection whose other side could not prove it knows the `authkey`: a wrong key at
+ * `connect()`, or a client that answered the challenge wrongly (the server drops it and goes
+ * on serving the others). Mirrors `multiprocessing.AuthenticationError`.
+ *
+ * @example
+ * ```ts
+ * try { await manager.connect(); } catch (error) { if (error instanceof AuthenticationError) console.log('wrong authkey'); }
+ * ```
+ */
+export class AuthenticationError extends ProcessError {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+AuthenticationError.prototype.name = 'AuthenticationError';
+
+/**
+ * A method of a managed object threw in the manager's server, with a class this package cannot
+ * rebuild (errors of the built-in classes and of this package arrive as themselves). `name`,
+ * `message` and `code` are the original's; `remoteStack` is the server's stack. Mirrors
+ * `multiprocessing.managers.RemoteError`.
+ *
+ * @example
+ * ```ts
+ * try { await proxy.explode(); } catch (error) { if (error instanceof RemoteError) console.log(error.remoteStack); }
+ * ```
+ */
+export class RemoteError extends ProcessError {
+  /** The stack of the error in the manager's server process. */
+  readonly remoteStack: string;
+  constructor(message: string, remoteStack = '', options?: ErrorOptions) {
+    super(message, options);
+    this.remoteStack = remoteStack;
+  }
+}
+RemoteError.prototype.name = 'RemoteError';
+
+/**
+ * `dict.getItem(key)` of a key that is not there (`d[k]` in Python). Mirrors Python's `KeyError`.
+ *
+ * @example
+ * ```ts
+ * try { await shared.getItem('missing'); } catch (error) { error instanceof KeyError; }
+ * ```
+ */
+export class KeyError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+KeyError.prototype.name = 'KeyError';
+
+/**
+ * A list index out of range (`l[i]` in Python). Mirrors Python's `IndexError`.
+ *
+ * @example
+ * ```ts
+ * try { await shared.get(10); } catch (error) { error instanceof IndexError; }
+ * ```
+ */
+export class IndexError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+IndexError.prototype.name = 'IndexError';
+
+/**
+ * A name that is not there: a `Namespace` attribute never set, or a method a managed object does
+ * not expose. Mirrors Python's `AttributeError`.
+ *
+ * @example
+ * ```ts
+ * try { await ns.get('typo'); } catch (error) { error instanceof AttributeError; }
+ * ```
+ */
+export class AttributeError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+AttributeError.prototype.name = 'AttributeError';

@@ -51,3 +51,8 @@ export { Barrier, type BarrierAction, type BarrierOptions } from './sync/barrier
 export { Condition } from './sync/condition.js';
 export { Event } from './sync/event.js';
 export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';
+export { AttributeError, AuthenticationError, IndexError, KeyError, RemoteError } from './errors.js';
+export { BaseManager, type Callable, Manager, type ManagerOptions, type RegisterOptions, SyncManager } from './managers/manager.js';
+export { AcquirerProxy, BaseProxy } from './managers/proxy.js';
+export type { Address, Server } from './managers/server.js';
+export type * from './managers/types.js';

@@ -38,7 +38,7 @@ process.once('message', (message: unknown) => {
   // own handles (timers, sockets) decide nothing either, since the child exits when it returns.
   process.channel?.unref();
   if (message.daemon) process.on('disconnect', () => process.exit(1));
-  setCurrentProcess({ name: message.name, daemon: message.daemon });
+  setCurrentProcess({ name: message.name, daemon: message.daemon, authkey: message.authkey });
   void (async () => {
     let code = 0;
     const { target, subclass } = message;

@@ -13,6 +13,8 @@ export interface StartMessage {
   readonly args: readonly unknown[];
   readonly name: string;
   readonly daemon: boolean;
+  /** The parent's authkey (hex), which the child inherits. */
+  readonly authkey: string;
   /** The args (and fields) hold reduced handles (queues, pipe ends): their key, to revive them before calling the target. */
   readonly revive?: string;
   /** A subclass of Process: the child imports it and runs its run() with these public fields. */

@@ -16,6 +16,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { constants } from 'node:os';
 import { isTaskRef, type Task } from '@concurrent/futures';
 import { builtFile, childEnv, childExecArgv, reduceValue, resolveTask, type TaskSpec, toTaskSpec } from '@concurrent/futures/internal';
+import { processAuthkey } from './current-process.js';
 import { RuntimeError } from './errors.js';
 import { START, type StartMessage } from './process-protocol.js';
 import { collectTransits } from './sharing/runtime.js';
@@ -234,6 +235,7 @@ export class Process<A extends unknown[] = unknown[]> {
         args,
         name: this.name,
         daemon: this.#daemon,
+        authkey: processAuthkey(),
         ...(reduced === undefined ? {} : { revive: reduced.key }),
         ...(this.#subclass === undefined ? {} : { subclass: { ...this.#subclass, fields: reducedFields ?? {} } }),
       };

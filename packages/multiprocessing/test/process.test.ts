@@ -166,7 +166,11 @@ describe('Process', () => {
   });
 
   it('currentProcess() / cpuCount() - in the parent', () => {
-    expect(currentProcess()).toEqual({ name: 'MainProcess', pid: process.pid, ident: process.pid, daemon: false });
+    const me = currentProcess();
+    expect(me).toMatchObject({ name: 'MainProcess', pid: process.pid, ident: process.pid, daemon: false });
+    // A random 32-byte key, the same at every call (a copy each time).
+    expect(me.authkey).toHaveLength(32);
+    expect(currentProcess().authkey.equals(me.authkey)).toBe(true);
     expect(cpuCount()).toBeGreaterThanOrEqual(1);
   });
 

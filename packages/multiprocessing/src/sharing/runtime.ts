@@ -356,14 +356,17 @@ export function encode(value: unknown, what: string): { bytes: Buffer; flags: nu
   }
 }
 
-/** The value again; handles inside are revived (which may take a module import, hence the promise). */
-export function decode(bytes: Buffer, flags: number): unknown {
+/**
+ * The value again; handles inside are revived (which may take a module import, hence the
+ * promise). `allow`, when given, decides which modules a handle may name (see `reviveValue`).
+ */
+export function decode(bytes: Buffer, flags: number, allow?: (module: string) => boolean): unknown {
   if ((flags & F_JSON) !== 0) return JSON.parse(bytes.toString());
   if ((flags & F_BUFFER) !== 0) return bytes.length >= OWN_BUFFER_BYTES ? bytes : Buffer.from(bytes);
   const value: unknown = deserialize(bytes);
   if ((flags & F_REDUCED) === 0) return value;
   const [key, reduced] = value as [string, unknown];
-  return reviveValue(reduced, key);
+  return reviveValue(reduced, key, allow);
 }
 
 /**
