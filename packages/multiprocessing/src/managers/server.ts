@@ -287,7 +287,8 @@ export class Server {
         const [, , typeid, args] = request;
         const spec = typeof typeid === 'string' ? this.#registry.get(typeid) : undefined;
         if (spec?.create === undefined) throw new TypeError(`the manager cannot make a '${String(typeid)}'`);
-        const list = Array.isArray(args) ? (args as unknown[]) : [];
+        // A proxy of this server's own object (a Lock for a Condition) stands for the object.
+        const list = (Array.isArray(args) ? (args as unknown[]) : []).map((arg) => this.#local(arg));
         const object = await spec.create(...list);
         return [NEW_OBJECT, this.register(object, typeid, state)];
       }
@@ -315,6 +316,13 @@ export class Server {
       default:
         throw new TypeError(`unknown request '${String((request as readonly unknown[])[1])}'`);
     }
+  }
+
+  /** The object behind `value` if it is a proxy of this server, else `value`. */
+  #local(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null || !('_token' in value)) return value;
+    const token = (value as { _token: unknown })._token as Partial<ServedToken> | undefined;
+    return token?.server === this.id && typeof token.id === 'number' ? (this.#objects.get(token.id)?.object ?? value) : value;
   }
 
   #entry(objectId: unknown): Entry {
