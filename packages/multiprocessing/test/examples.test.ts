@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
-const EXAMPLES = ['pool-map', 'apply-async-callback', 'imap-unordered', 'process', 'class-method', 'process-subclass', 'threads-shared', 'pipe-echo', 'queue-sentinel', 'joinable-queue', 'barrier-start', 'event-stop', 'condition-stock'];
+const EXAMPLES = ['pool-map', 'apply-async-callback', 'imap-unordered', 'process', 'class-method', 'process-subclass', 'threads-shared', 'pipe-echo', 'queue-sentinel', 'joinable-queue', 'barrier-start', 'event-stop', 'condition-stock', 'manager-dict', 'manager-master'];
 
 describe.each(EXAMPLES)('examples/%s.mjs', (name) => {
   it('runs, and the README shows its code and what it prints', async () => {

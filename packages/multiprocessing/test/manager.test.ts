@@ -2,10 +2,7 @@
  * Manager, BaseManager and proxies: the objects in a real server process (or this one), the
  * clients in real child processes, over real sockets.
  */
-import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { moduleTasks } from '@concurrent/futures';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -29,7 +26,6 @@ import {
 import type * as ManagerTasks from './fixtures/manager-tasks.mjs';
 
 const tasks = moduleTasks<typeof ManagerTasks>(new URL('./fixtures/manager-tasks.mjs', import.meta.url));
-const run = promisify(execFile);
 
 const open: SyncManager[] = [];
 async function manager(): Promise<SyncManager> {
@@ -255,11 +251,5 @@ describe('BaseManager', () => {
     await expect(echo.echo('x'.repeat(10_000))).rejects.toThrow(BrokenPipeError);
     await client.shutdown();
     await m.shutdown();
-  });
-
-  it('the seed example: a master and a worker in another node process over 127.0.0.1', async () => {
-    const master = fileURLToPath(new URL('../examples/manager-master.mjs', import.meta.url));
-    const { stdout } = await run(process.execPath, [master], { timeout: 60_000 });
-    expect(stdout).toContain('result: 10 tasks squared by the worker, sum 285');
   });
 });
