@@ -163,6 +163,23 @@ describe('Manager()', () => {
     expect(await mine).toBeInstanceOf(BrokenBarrierError);
   });
 
+  it('Pool: apply, map, starmap, applyAsync (a static method), imap in the server; a function is refused at the call', async () => {
+    const m = await manager();
+    const pool = await m.Pool(2);
+    expect(await pool.apply(tasks.square, [7])).toBe(49);
+    expect(await pool.map(tasks.square, [1, 2, 3])).toEqual([1, 4, 9]);
+    expect(await pool.starmap(tasks.add, [[1, 2], [3, 4]])).toEqual([3, 7]);
+    const result = await pool.applyAsync(tasks.Fib.fib, [20]);
+    expect(await result.get()).toBe(6765);
+    expect(await result.successful()).toBe(true);
+    const squares: number[] = [];
+    for await (const value of await pool.imap(tasks.square, [4, 5, 6])) squares.push(value);
+    expect(squares).toEqual([16, 25, 36]);
+    await expect(pool.apply(((x: number) => x) as unknown as typeof tasks.square, [1])).rejects.toThrow(TypeError);
+    await pool.close();
+    await pool.join();
+  });
+
   it('the server dying fails every pending and later call with a clear error', async () => {
     const m = await Manager();
     const q = await m.Queue();

@@ -5,17 +5,20 @@
  * @module
  */
 import { JoinableQueue, Queue } from '../sharing/queues.js';
+import { ServedPool } from './pool.js';
 import { ServedArray, ServedDict, ServedList, ServedNamespace, ServedValue } from './objects.js';
 import { ServedBarrier, ServedBoundedSemaphore, ServedCondition, ServedEvent, ServedLock, ServedRLock, ServedSemaphore } from './primitives.js';
 
 type Maker = (...args: never[]) => unknown;
 
 interface Builtin {
-  readonly make: Maker;
+  /** Absent: made only as the result of another's method (`methodToTypeid`). */
+  readonly make?: Maker;
+  readonly methodToTypeid?: Readonly<Record<string, string>>;
   /** Methods a proxy may call; default: the object's public methods. */
   readonly exposed?: readonly string[];
   /** The proxy base (see proxy.ts PROXY_BASES). */
-  readonly base: 'BaseProxy' | 'AcquirerProxy' | 'ConditionProxyBase';
+  readonly base: 'BaseProxy' | 'AcquirerProxy' | 'ConditionProxyBase' | 'IteratorProxyBase';
 }
 
 const QUEUE = ['put', 'get', 'putNowait', 'getNowait', 'qsize', 'empty', 'full'];
@@ -40,4 +43,11 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     exposed: ['wait', 'abort', 'reset', 'parties', 'nWaiting', 'broken'],
     base: 'BaseProxy',
   },
+  Pool: {
+    make: (options?: ConstructorParameters<typeof ServedPool>[0]) => new ServedPool(options),
+    methodToTypeid: { applyAsync: 'AsyncResult', mapAsync: 'AsyncResult', starmapAsync: 'AsyncResult', imap: 'Iterator', imapUnordered: 'Iterator' },
+    base: 'BaseProxy',
+  },
+  AsyncResult: { exposed: ['get', 'wait', 'ready', 'successful'], base: 'BaseProxy' },
+  Iterator: { exposed: ['next'], base: 'IteratorProxyBase' },
 };

@@ -168,7 +168,8 @@ export class BaseManager implements AsyncDisposable {
 
   /** @internal SyncManager's types: made by the server from BUILTINS. */
   protected static registerBuiltin(typeid: string): void {
-    registerOn(this, { typeid, builtin: typeid, proxytype: PROXY_BASES[BUILTINS[typeid]!.base] });
+    const builtin = BUILTINS[typeid]!;
+    registerOn(this, { typeid, builtin: typeid, proxytype: PROXY_BASES[builtin.base], createMethod: builtin.make !== undefined });
   }
 
   /** Where the server listens (after `start()`), or the address given. */
@@ -355,6 +356,7 @@ export class SyncManager extends BaseManager {
   declare readonly Event: () => Promise<Types.EventProxy>;
   declare readonly Condition: (lock?: Types.LockProxy) => Promise<Types.ConditionProxy>;
   declare readonly Barrier: (parties: number, options?: { timeout?: number | null }) => Promise<Types.BarrierProxy>;
+  declare readonly Pool: (options?: number | { processes?: number; initializer?: TaskRef; initargs?: unknown[]; maxtasksperchild?: number }) => Promise<Types.PoolProxy>;
 
   static {
     for (const typeid of Object.keys(BUILTINS)) this.registerBuiltin(typeid);

@@ -302,8 +302,19 @@ export class ConditionProxyBase extends AcquirerProxy {
   }
 }
 
+/** An iterator in the server (a manager Pool's `imap`): `next()` there, `for await` here. */
+export class IteratorProxyBase extends BaseProxy implements AsyncIterable<unknown> {
+  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    for (;;) {
+      const step = (await this._callMethod('next')) as IteratorResult<unknown>;
+      if (step.done === true) return;
+      yield step.value;
+    }
+  }
+}
+
 /** The proxy bases a typeid may use, by name (the name travels in a proxy's state). */
-export const PROXY_BASES: Readonly<Record<string, typeof BaseProxy>> = { BaseProxy, AcquirerProxy, ConditionProxyBase };
+export const PROXY_BASES: Readonly<Record<string, typeof BaseProxy>> = { BaseProxy, AcquirerProxy, ConditionProxyBase, IteratorProxyBase };
 
 /** Base classes chosen per typeid by the managers that register them. */
 const basesByTypeid = new Map<string, typeof BaseProxy>();

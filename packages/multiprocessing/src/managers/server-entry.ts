@@ -29,13 +29,13 @@ export type Ready = { readonly address: Address } | { readonly error: ReturnType
 export function servedType(spec: RegistrationSpec, callable?: (...args: unknown[]) => unknown): ServedType {
   const builtin = spec.builtin === undefined ? undefined : BUILTINS[spec.builtin];
   let create: ((...args: unknown[]) => unknown) | undefined;
-  if (builtin !== undefined) create = builtin.make as (...args: unknown[]) => unknown;
+  if (builtin !== undefined) create = builtin.make as ((...args: unknown[]) => unknown) | undefined;
   else if (callable !== undefined) create = callable;
   else if (spec.task !== undefined) {
     const task = spec.task;
     create = async (...args) => (await resolveTask(task))(...args);
   }
-  return { create, exposed: spec.exposed ?? builtin?.exposed, methodToTypeid: spec.methodToTypeid };
+  return { create, exposed: spec.exposed ?? builtin?.exposed, methodToTypeid: spec.methodToTypeid ?? builtin?.methodToTypeid };
 }
 
 export async function serveManager(

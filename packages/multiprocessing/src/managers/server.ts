@@ -321,7 +321,7 @@ export class Server {
   /** The object behind `value` if it is a proxy of this server, else `value`. */
   #local(value: unknown): unknown {
     if (typeof value !== 'object' || value === null || !('_token' in value)) return value;
-    const token = (value as { _token: unknown })._token as Partial<ServedToken> | undefined;
+    const token = (value)._token as Partial<ServedToken> | undefined;
     return token?.server === this.id && typeof token.id === 'number' ? (this.#objects.get(token.id)?.object ?? value) : value;
   }
 

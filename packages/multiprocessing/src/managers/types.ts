@@ -8,6 +8,7 @@
  */
 import type { GetOptions, PutOptions } from '../sharing/queues.js';
 import type { AcquireOptions } from '../sync/acquire.js';
+import type { TaskRef } from '@concurrent/futures';
 import type { BaseProxy } from './proxy.js';
 
 export interface DictProxy<K, V> extends BaseProxy {
@@ -121,4 +122,32 @@ export interface BarrierProxy extends BaseProxy {
   parties(): Promise<number>;
   nWaiting(): Promise<number>;
   broken(): Promise<boolean>;
+}
+
+/** A manager Pool's `applyAsync` / `mapAsync` result, in the server. */
+export interface AsyncResultProxy<T> extends BaseProxy {
+  get(timeout?: number): Promise<T>;
+  wait(timeout?: number): Promise<void>;
+  ready(): Promise<boolean>;
+  successful(): Promise<boolean>;
+}
+
+/** A manager Pool's `imap` iterator, in the server: `for await` over it here. */
+export interface IteratorProxy<T> extends BaseProxy, AsyncIterable<T> {
+  next(timeout?: number): Promise<IteratorResult<T, undefined>>;
+}
+
+/** `manager.Pool()`: a process pool in the manager's server. Tasks are `moduleTasks` references. */
+export interface PoolProxy extends BaseProxy {
+  apply<A extends unknown[], R>(task: TaskRef<A, R>, args?: A): Promise<Awaited<R>>;
+  applyAsync<A extends unknown[], R>(task: TaskRef<A, R>, args?: A): Promise<AsyncResultProxy<Awaited<R>>>;
+  map<T, R>(task: TaskRef<[T], R>, items: Iterable<T>, options?: { chunksize?: number }): Promise<Awaited<R>[]>;
+  mapAsync<T, R>(task: TaskRef<[T], R>, items: Iterable<T>, options?: { chunksize?: number }): Promise<AsyncResultProxy<Awaited<R>[]>>;
+  starmap<A extends unknown[], R>(task: TaskRef<A, R>, items: Iterable<A>, options?: { chunksize?: number }): Promise<Awaited<R>[]>;
+  starmapAsync<A extends unknown[], R>(task: TaskRef<A, R>, items: Iterable<A>, options?: { chunksize?: number }): Promise<AsyncResultProxy<Awaited<R>[]>>;
+  imap<T, R>(task: TaskRef<[T], R>, items: Iterable<T>, options?: { chunksize?: number }): Promise<IteratorProxy<Awaited<R>>>;
+  imapUnordered<T, R>(task: TaskRef<[T], R>, items: Iterable<T>, options?: { chunksize?: number }): Promise<IteratorProxy<Awaited<R>>>;
+  close(): Promise<void>;
+  join(): Promise<void>;
+  terminate(): Promise<void>;
 }
