@@ -2,6 +2,7 @@ import type { Suite } from '../harness/types.js';
 import { cpu } from './cpu.js';
 import { cpuTail } from './cpu-tail.js';
 import { headOfLine } from './head-of-line.js';
+import { manager } from './manager.js';
 import { map } from './map.js';
 import { payload } from './payload.js';
 import { poolMap } from './pool-map.js';
@@ -22,5 +23,5 @@ import { tiny } from './tiny.js';
 export const pools: Suite = {
   name: 'pools',
   title: 'Pools: our executors against raw IPC, the peers and Python',
-  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail, sharing, sync],
+  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail, sharing, sync, manager],
 };
