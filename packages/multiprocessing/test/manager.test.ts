@@ -3,7 +3,7 @@
  * clients in real child processes, over real sockets.
  */
 import { connect } from 'node:net';
-import { moduleTasks } from '@concurrent/futures';
+import { moduleTasks, type TaskRef } from '@concurrent/futures';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AttributeError,
@@ -16,10 +16,10 @@ import {
   Manager,
   OSError,
   Process,
-  type ProcessOptions,
   Queue,
   RemoteError,
   RuntimeError,
+  type ListProxy,
   type SyncManager,
   type QueueProxy,
 } from '../src/index.js';
@@ -37,8 +37,8 @@ afterEach(async () => {
   for (const m of open.splice(0)) await m.shutdown();
 });
 
-function started(target: ProcessOptions['target'], args: unknown[]): Process {
-  const p = new Process({ target, args });
+function started<A extends unknown[]>(target: TaskRef<A, unknown>, args: A): Process<A> {
+  const p = new Process<A>({ target, args });
   p.start();
   return p;
 }
@@ -99,7 +99,7 @@ describe('Manager()', () => {
     await expect(d.set('f', (() => 1))).rejects.toThrow(TypeError);
     await d.set('ok', 1);
     expect(await d.get('ok')).toBe(1);
-    const err = await d.getItem('missing').catch((error: unknown) => error as Error);
+    const err = (await d.getItem('missing').catch((error: unknown) => error)) as Error;
     expect(err).toBeInstanceOf(KeyError);
     expect(err.stack).toContain("raised in the manager's server");
     expect(err.stack).toContain('getItem');
@@ -132,7 +132,7 @@ describe('Manager()', () => {
 
   it('nested proxies: a dict holding a list proxy; a child appends to the inner list', async () => {
     const m = await manager();
-    const outer = await m.dict<string, Awaited<ReturnType<SyncManager['list']>>>();
+    const outer = await m.dict<string, ListProxy<string>>();
     const inner = await m.list<string>();
     await outer.set('items', inner);
     const child = started(tasks.appendToNested, [outer]);

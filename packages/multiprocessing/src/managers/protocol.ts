@@ -32,7 +32,8 @@ export type Request =
   | readonly [id: number, op: 'incref' | 'decref', object: number]
   | readonly [id: number, op: 'shutdown' | 'ping'];
 
-export type Reply = readonly [id: number, status: number, value: unknown];
+/** `value` is absent when the method returned `undefined`. */
+export type Reply = readonly [id: number, status: number, value?: unknown];
 
 /** An error as the server sends it. */
 export interface WireError {

@@ -252,7 +252,9 @@ export class Server {
     if (state.connection.closed) return;
     let body: Buffer;
     try {
-      body = pack([id, status, value], 'the result');
+      // A method that returns nothing (set, put, release: the common case) replies without a
+      // value: `undefined` is not JSON, and would send the reply the slow way (v8's serializer).
+      body = pack(value === undefined ? [id, status] : [id, status, value], 'the result');
     } catch (error) {
       body = pack([id, FAILED, toWireError(error)], 'an error');
     }
