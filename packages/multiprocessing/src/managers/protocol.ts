@@ -54,12 +54,14 @@ export function fromThisPackage(module: string): boolean {
   return module.startsWith(PACKAGE_ROOT) && /^(?:[\w-]+\/)*[\w-]+\.js$/.test(module.slice(PACKAGE_ROOT.length));
 }
 
+/** A whole message as it goes on the wire: its length, the flags byte, the encoded value (one copy). */
 export function pack(value: unknown, what: string): Buffer {
   const { bytes, flags } = encode(value, what);
-  const body = Buffer.allocUnsafe(bytes.length + 1);
-  body[0] = flags;
-  bytes.copy(body, 1);
-  return body;
+  const frame = Buffer.allocUnsafe(bytes.length + 5);
+  frame.writeUInt32LE(bytes.length + 1, 0);
+  frame[4] = flags;
+  bytes.copy(frame, 5);
+  return frame;
 }
 
 /** The value of a message body; a promise when handles inside must be revived. */

@@ -67,7 +67,7 @@ class Client {
     // A connection keeps the program alive only while it waits for a reply.
     if (this.#pending.size === 0) this.#connection.socket.ref();
     const reply = new Promise<Reply>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
-    this.#connection.send(body);
+    this.#connection.sendFrame(body);
     return reply.then(([, status, value]) => {
       if (status === FAILED) throw fromWireError(value as WireError, this.#where);
       return status === NEW_OBJECT ? { [NEW]: value as ServedToken } : value;
@@ -203,6 +203,8 @@ export class BaseProxy implements Reducible {
   readonly #token: ServedToken;
   readonly #address: Address;
   readonly #authkey: Buffer;
+  /** This thread's connection to the manager, once a call has opened it. */
+  #client: Client | undefined;
 
   /** @internal Made by managers and revivers: holds one reference to the object already. */
   constructor(token: ServedToken, address: Address, authkey: Buffer) {
@@ -232,7 +234,8 @@ export class BaseProxy implements Reducible {
    * ```
    */
   async _callMethod(method: string, args: readonly unknown[] = []): Promise<unknown> {
-    const client = await clientFor(this.#address, this.#authkey);
+    let client = this.#client;
+    if (client === undefined || client.closed) client = this.#client = await clientFor(this.#address, this.#authkey);
     const value = await client.request('call', this.#token.id, method, args);
     if (typeof value === 'object' && value !== null && NEW in value) {
       return makeProxy((value as { [NEW]: ServedToken })[NEW], this.#address, this.#authkey);

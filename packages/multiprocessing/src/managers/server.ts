@@ -258,7 +258,7 @@ export class Server {
     } catch (error) {
       body = pack([id, FAILED, toWireError(error)], 'an error');
     }
-    state.connection.send(body);
+    state.connection.sendFrame(body);
   }
 
   /** Runs one request: `[status, value]`. */

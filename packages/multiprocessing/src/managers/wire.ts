@@ -89,11 +89,14 @@ export class MessageSocket {
   }
 
   send(body: Buffer): void {
-    if (this.#closed !== undefined) return;
     const header = Buffer.allocUnsafe(4);
     header.writeUInt32LE(body.length, 0);
-    this.socket.write(body.length < 16 * 1024 ? Buffer.concat([header, body]) : header);
-    if (body.length >= 16 * 1024) this.socket.write(body);
+    this.sendFrame(Buffer.concat([header, body]));
+  }
+
+  /** Sends a message whose 4-byte length is already in front (protocol.ts `pack`). */
+  sendFrame(frame: Buffer): void {
+    if (this.#closed === undefined) this.socket.write(frame);
   }
 
   /** Closes at once, dropping what was not read. */
