@@ -529,11 +529,13 @@ console.log(JSON.stringify({ value: await d.get('a'), server: server.pid }));
     await expectEnds(run(process.execPath, [file], { timeout: GUARD }));
   });
 
-  it('the same from node -e and from stdin (node -), as ES module and as CommonJS', async () => {
-    await expectEnds(run(process.execPath, ['--input-type=module', '-e', MANAGER_SCRIPT], { timeout: GUARD }));
-    await expectEnds(run(process.execPath, ['-e', MANAGER_SCRIPT_CJS], { timeout: GUARD }));
-    await expectEnds(withStdin(['--input-type=module', '-'], MANAGER_SCRIPT));
-    await expectEnds(withStdin(['-'], MANAGER_SCRIPT_CJS));
+  it.each([
+    ['node --input-type=module -e', () => run(process.execPath, ['--input-type=module', '-e', MANAGER_SCRIPT], { timeout: GUARD })],
+    ['node -e (CommonJS)', () => run(process.execPath, ['-e', MANAGER_SCRIPT_CJS], { timeout: GUARD })],
+    ['node --input-type=module - (stdin)', () => withStdin(['--input-type=module', '-'], MANAGER_SCRIPT)],
+    ['node - (stdin, CommonJS)', () => withStdin(['-'], MANAGER_SCRIPT_CJS)],
+  ])('the same started as %s', async (_style, start) => {
+    await expectEnds(start());
   });
 
   it('a script that connects a BaseManager client, uses a proxy and never calls shutdown()', async () => {
