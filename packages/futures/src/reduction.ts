@@ -134,11 +134,11 @@ function isMarker(value: object, key: string): value is { readonly [MARK]: Reduc
   return typeof reduction === 'object' && reduction !== null && (reduction as { key?: unknown }).key === key;
 }
 
-async function revive({ module, reviver, state }: Reduction, allow: ((module: string) => boolean) | undefined): Promise<unknown> {
+async function revive({ module, reviver, state }: Reduction, allow: ((module: string, reviver: string) => boolean) | undefined): Promise<unknown> {
   // Checked before the import: a peer that may not run code here (a manager's client) must
   // not be able to name a module to load.
-  if (allow !== undefined && (typeof module !== 'string' || !allow(module))) {
-    throw new TypeError(`@concurrent/futures: a value named a module that may not be loaded here: ${JSON.stringify(module)}`);
+  if (allow !== undefined && (typeof module !== 'string' || typeof reviver !== 'string' || !allow(module, reviver))) {
+    throw new TypeError(`@concurrent/futures: a value named a reviver that may not be run here: ${JSON.stringify(module)} ${JSON.stringify(reviver)}`);
   }
   let loading = modules.get(module);
   if (loading === undefined) {
@@ -155,12 +155,12 @@ async function revive({ module, reviver, state }: Reduction, allow: ((module: st
  * object, in place (the value was just deserialized: nobody else holds it). `key` is the one
  * reduceValue returned: a look-alike without it stays plain data.
  *
- * `allow`, when given, is asked about each module before it is imported; a module it refuses
- * fails the revival.
+ * `allow`, when given, is asked about each module and reviver before the module is imported; a
+ * pair it refuses fails the revival.
  *
  * @throws (rejects) when a reviver's module cannot be imported (or is not allowed) or its reviver fails.
  */
-export async function reviveValue(value: unknown, key: string, allow?: (module: string) => boolean): Promise<unknown> {
+export async function reviveValue(value: unknown, key: string, allow?: (module: string, reviver: string) => boolean): Promise<unknown> {
   const pending: Promise<void>[] = [];
   const seen = new Set<object>();
   // One object on the wire (the same handle twice in the arguments) is revived once, and

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
+import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
 
 // On globalThis under a registered symbol: the child's entry (this package's dist) and a
 // target module that imports another copy of the package see the same slot.
@@ -36,19 +37,32 @@ interface Slot {
 
 type Global = typeof globalThis & { [SLOT]?: Slot | undefined };
 
+/** Where a thread's authkey is published for the worker threads it starts (Node clones it into each). */
+const THREAD_KEY = '@concurrent/multiprocessing.authkey';
+
 /** Internal (the child's entry): who this process is. */
 export function setCurrentProcess(info: Slot): void {
   (globalThis as Global)[SLOT] = Object.freeze({ ...info });
+  setEnvironmentData(THREAD_KEY, info.authkey);
 }
 
 /** This process's authkey, hex (what a child inherits). */
 export function processAuthkey(): string {
   const global = globalThis as Global;
-  // Python's os.urandom(32) at the start of the main process; here at first use, in the
-  // slot that every copy of this module in the process shares.
-  global[SLOT] ??= Object.freeze({ name: 'MainProcess', daemon: false, authkey: randomBytes(32).toString('hex') });
+  if (global[SLOT] === undefined) {
+    // A worker thread has its process's key (published below); the main process makes one,
+    // Python's os.urandom(32), in the slot that every copy of this module shares.
+    const inherited = isMainThread ? undefined : getEnvironmentData(THREAD_KEY);
+    const authkey = typeof inherited === 'string' ? inherited : randomBytes(32).toString('hex');
+    global[SLOT] = Object.freeze({ name: 'MainProcess', daemon: false, authkey });
+    setEnvironmentData(THREAD_KEY, authkey);
+  }
   return global[SLOT].authkey;
 }
+
+// Made (or read) as the package loads, before this thread can start a worker thread: each
+// worker gets the environment data as it was when it started.
+processAuthkey();
 
 /**
  * The process this code runs in: `'MainProcess'` in the program you started, the

@@ -300,10 +300,7 @@ describe('the manager server under fuzz', () => {
         const c = await raw();
         const challenge = await challengeOf(c);
         c.socket.write(frame(createHmac('sha256', KEY).update(challenge).digest()));
-        // At least one byte: a frame of length 0 at the end of a read crashes the server today
-        // (MessageSocket's #take(0) with no chunk left; reported with its own test, which
-        // comes with the fix; then this may draw 0 again).
-        c.socket.write(frame(random.bytes(1 + random.int(HANDSHAKE_LIMIT))));
+        c.socket.write(frame(random.bytes(random.int(HANDSHAKE_LIMIT + 1))));
         await c.closed();
         expect(c.received().includes(Buffer.from('#WELCOME#'))).toBe(true);
       },

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { JoinableQueue, Queue } from '../sharing/queues.js';
 import { ServedPool } from './pool.js';
+import { ServedJoinableQueue, ServedQueue } from './queue.js';
 import { ServedArray, ServedDict, ServedList, ServedNamespace, ServedValue } from './objects.js';
 import { ServedBarrier, ServedBoundedSemaphore, ServedCondition, ServedEvent, ServedLock, ServedRLock, ServedSemaphore } from './primitives.js';
 
@@ -30,8 +30,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   Namespace: { make: (init?: Record<string, unknown> | null) => new ServedNamespace(init), base: 'BaseProxy' },
   Value: { make: (typecode: string, value: unknown) => new ServedValue(typecode, value), base: 'BaseProxy' },
   Array: { make: (typecode: string, init: number | Iterable<unknown>) => new ServedArray(typecode, init), base: 'BaseProxy' },
-  Queue: { make: (maxsize?: number) => new Queue(maxsize), exposed: QUEUE, base: 'BaseProxy' },
-  JoinableQueue: { make: (maxsize?: number) => new JoinableQueue(maxsize), exposed: [...QUEUE, 'taskDone', 'join'], base: 'BaseProxy' },
+  Queue: { make: (maxsize?: number) => new ServedQueue(maxsize), exposed: QUEUE, base: 'BaseProxy' },
+  JoinableQueue: { make: (maxsize?: number) => new ServedJoinableQueue(maxsize), exposed: [...QUEUE, 'taskDone', 'join'], base: 'BaseProxy' },
   Lock: { make: () => new ServedLock(), exposed: [...ACQUIRER, 'locked'], base: 'AcquirerProxy' },
   RLock: { make: () => new ServedRLock(), exposed: ACQUIRER, base: 'AcquirerProxy' },
   Semaphore: { make: (value?: number) => new ServedSemaphore(value), exposed: [...ACQUIRER, 'getValue'], base: 'AcquirerProxy' },

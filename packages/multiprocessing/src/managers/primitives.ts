@@ -2,9 +2,9 @@
  * The synchronization objects a manager's server holds for its clients: `Lock`, `RLock`,
  * `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier`, as Python's
  * `SyncManager` serves `threading`'s. They live on the server's event loop, so they need no
- * atomics; each waiting call is a promise. A client is a *caller* (its connection): what it
- * holds is released, and its waits are dropped, when its connection closes (it died), so no
- * other client waits forever for a process that is gone.
+ * atomics; each waiting call is a promise. A client is a *caller* (its connection): the locks
+ * it holds are released, and its waits are dropped, when its connection closes (it died), so
+ * no other client waits forever for a process that is gone.
  *
  * @module
  */
@@ -29,7 +29,7 @@ interface Waiter {
 }
 
 /** Callers waiting in line, each woken once (with `true`), timed out (`false`) or dropped (`false`). */
-class Line {
+export class Line {
   readonly #waiters = new Set<Waiter>();
 
   get size(): number {
@@ -74,7 +74,7 @@ class Line {
  * Takes a unit of something for `caller` once `available()` allows, in FIFO order with the
  * other waiters; `false` on timeout.
  */
-async function take(line: Line, caller: Caller, timeoutMs: number | undefined, available: () => boolean, claim: () => void): Promise<boolean> {
+export async function take(line: Line, caller: Caller, timeoutMs: number | undefined, available: () => boolean, claim: () => void): Promise<boolean> {
   const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
   // The line is fair: a newcomer does not overtake callers already waiting.
   if (line.size === 0 && available()) {
@@ -171,13 +171,15 @@ export class ServedRLock {
   }
 }
 
-/** `threading.Semaphore` in the server; what a caller acquired and did not release is released when it goes. */
+/**
+ * `threading.Semaphore` in the server. A caller that goes keeps what it took, as in Python: a
+ * semaphore often counts items (a consumer takes one for good), and it has no owner to give
+ * units back for. Only the caller's waits are dropped.
+ */
 export class ServedSemaphore {
   readonly [WITH_CALLER] = true;
   #value: number;
   readonly #line = new Line();
-  /** Units each caller took and has not given back. */
-  readonly #taken = new Map<Caller, number>();
 
   constructor(value = 1) {
     if (!Number.isInteger(value) || value < 0) throw new ValueError('semaphore initial value must be >= 0');
@@ -185,19 +187,13 @@ export class ServedSemaphore {
   }
 
   acquire(caller: Caller, args?: AcquireArgs | boolean): Promise<boolean> {
-    return take(this.#line, caller, acquireTimeout(args), () => this.#value > 0, () => {
-      this.#value--;
-      this.#taken.set(caller, (this.#taken.get(caller) ?? 0) + 1);
-    });
+    return take(this.#line, caller, acquireTimeout(args), () => this.#value > 0, () => this.#value--);
   }
 
-  release(caller: Caller, n = 1): void {
+  release(_caller: Caller, n = 1): void {
     if (!Number.isInteger(n) || n < 1) throw new ValueError('n must be one or more');
     this.check(n);
     this.#value += n;
-    const taken = this.#taken.get(caller) ?? 0;
-    if (taken <= n) this.#taken.delete(caller);
-    else this.#taken.set(caller, taken - n);
     this.#line.wake(n);
   }
 
@@ -214,8 +210,6 @@ export class ServedSemaphore {
 
   [RELEASE_CALLER](caller: Caller): void {
     this.#line.drop(caller);
-    const taken = this.#taken.get(caller);
-    if (taken !== undefined) this.release(caller, taken);
   }
 }
 
@@ -267,6 +261,8 @@ export class ServedCondition {
   readonly [WITH_CALLER] = true;
   readonly #lock: ServedRLock | ServedLock;
   readonly #line = new Line();
+  /** Callers whose connection closed: a wait of theirs that ends must not take the lock back. */
+  readonly #gone = new Set<Caller>();
 
   constructor(lock?: unknown) {
     if (lock !== undefined && lock !== null && !(lock instanceof ServedRLock) && !(lock instanceof ServedLock)) {
@@ -290,13 +286,11 @@ export class ServedCondition {
     if (lock instanceof ServedRLock) count = lock.releaseAll(caller);
     else if (!lock.locked(caller)) throw new RuntimeError('cannot wait on un-acquired lock');
     else lock.release(caller);
-    const woken = this.#line.wait(caller, ms);
-    try {
-      return await woken;
-    } finally {
-      if (lock instanceof ServedRLock) await lock.restore(caller, count);
-      else await lock.acquire(caller);
-    }
+    const woken = await this.#line.wait(caller, ms);
+    if (this.#gone.has(caller)) return false;
+    if (lock instanceof ServedRLock) await lock.restore(caller, count);
+    else await lock.acquire(caller);
+    return woken;
   }
 
   notify(caller: Caller, n = 1): void {
@@ -316,6 +310,7 @@ export class ServedCondition {
   }
 
   [RELEASE_CALLER](caller: Caller): void {
+    this.#gone.add(caller);
     this.#line.drop(caller);
     this.#lock[RELEASE_CALLER](caller);
   }

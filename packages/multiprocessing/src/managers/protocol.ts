@@ -29,7 +29,7 @@ export interface Token {
 export type Request =
   | readonly [id: number, op: 'create', typeid: string, args: readonly unknown[]]
   | readonly [id: number, op: 'call', object: number, method: string, args: readonly unknown[]]
-  | readonly [id: number, op: 'incref' | 'decref', object: number]
+  | readonly [id: number, op: 'incref' | 'decref' | 'transit', object: number]
   | readonly [id: number, op: 'shutdown' | 'ping'];
 
 /** `value` is absent when the method returned `undefined`. */
@@ -46,17 +46,52 @@ export interface WireError {
 const PACKAGE_ROOT = new URL('..', import.meta.url).href.replace(/\/src\/$/, '/dist/');
 
 /**
- * Whether a handle that arrived may load `module`: only this package's built modules (the
- * revivers of its proxies, queues, pipes and locks), never a path a peer chose.
+ * The revivers of this package's handles (module below `dist/`, export): the only code a
+ * handle arriving from a manager's peer may run. Not "any export of the package": some
+ * exports start processes.
  */
-export function fromThisPackage(module: string): boolean {
-  // Strictly a plain path below the root: `..`, `%2e%2e`, queries and the like could leave it.
-  return module.startsWith(PACKAGE_ROOT) && /^(?:[\w-]+\/)*[\w-]+\.js$/.test(module.slice(PACKAGE_ROOT.length));
+const REVIVERS = new Set(
+  [
+    'managers/proxy.js#reviveProxy',
+    'sharing/revive.js#revive',
+    'sync/barrier.js#reviveBarrier',
+    'sync/condition.js#reviveCondition',
+    'sync/event.js#reviveEvent',
+    'sync/lock.js#reviveLock',
+    'sync/semaphore.js#reviveSemaphore',
+    'values/array.js#reviveSharedArray',
+    'values/structure.js#reviveStructure',
+    'values/value.js#reviveSharedValue',
+  ].map((entry) => PACKAGE_ROOT + entry),
+);
+
+/** Whether a handle that arrived may run `reviver` of `module`: one of this package's own revivers, never a path a peer chose. */
+export function fromThisPackage(module: string, reviver: string): boolean {
+  return REVIVERS.has(`${module}#${reviver}`);
+}
+
+/** Set while a value is encoded for a manager's wire (see {@link onManagerWire}). */
+let managerWire = false;
+
+/**
+ * Whether the value being reduced now goes over a manager's connection: a proxy leaves its
+ * authkey out there (the peer knows it already, or must not learn it), and carries it
+ * everywhere else (to this program's own children and threads, which may not have it).
+ */
+export function onManagerWire(): boolean {
+  return managerWire;
 }
 
 /** A whole message as it goes on the wire: its length, the flags byte, the encoded value (one copy). */
 export function pack(value: unknown, what: string): Buffer {
-  const { bytes, flags } = encode(value, what);
+  managerWire = true;
+  let encoded: ReturnType<typeof encode>;
+  try {
+    encoded = encode(value, what);
+  } finally {
+    managerWire = false;
+  }
+  const { bytes, flags } = encoded;
   const frame = Buffer.allocUnsafe(bytes.length + 5);
   frame.writeUInt32LE(bytes.length + 1, 0);
   frame[4] = flags;

@@ -16,9 +16,9 @@ import { connect } from 'node:net';
 import { inspect } from 'node:util';
 import { type Destination, enableReduction, REDUCE, type Reducible, type Reduction } from '@concurrent/futures/internal';
 import { processAuthkey } from '../current-process.js';
-import { BrokenPipeError, OSError } from '../errors.js';
+import { BrokenPipeError, OSError, ValueError } from '../errors.js';
 import { builtModule } from '../sharing/runtime.js';
-import { FAILED, fromWireError, NEW_OBJECT, pack, type Reply, type WireError, unpack } from './protocol.js';
+import { FAILED, fromWireError, NEW_OBJECT, onManagerWire, pack, type Reply, type WireError, unpack } from './protocol.js';
 import { type Address, localServer, type ServedToken } from './server.js';
 import { clientHandshake, DEFAULT_MAX_MESSAGE_BYTES, MessageSocket } from './wire.js';
 
@@ -38,9 +38,12 @@ class Client {
   /** Replies are handled in the order they came (a revival may take a module import). */
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(connection: MessageSocket, where: string) {
+  readonly #maxMessageBytes: number;
+
+  constructor(connection: MessageSocket, where: string, maxMessageBytes: number) {
     this.#connection = connection;
     this.#where = where;
+    this.#maxMessageBytes = maxMessageBytes;
     connection.socket.unref();
     connection.listen((body) => this.#receive(body));
     connection.onClose((error) => {
@@ -63,6 +66,11 @@ class Client {
       body = pack([id, op, ...rest], 'the arguments');
     } catch (error) {
       return Promise.reject(error);
+    }
+    // Refused here: the server would close the connection, and with it let go of every lock
+    // and reference this process holds.
+    if (body.length - 4 > this.#maxMessageBytes) {
+      return Promise.reject(new ValueError(`the request (${String(body.length - 4)} bytes) is over the manager's maxMessageBytes (${String(this.#maxMessageBytes)})`));
     }
     // A connection keeps the program alive only while it waits for a reply.
     if (this.#pending.size === 0) this.#connection.socket.ref();
@@ -155,7 +163,7 @@ async function open(address: Address, authkey: Buffer, maxMessageBytes: number):
     throw new OSError(`the manager at ${where} closed the connection during the handshake: ${(error as Error).message}`, { cause: error });
   }
   connection.setLimit(maxMessageBytes);
-  return new Client(connection, where);
+  return new Client(connection, where, maxMessageBytes);
 }
 
 /** Closes this thread's connections (tests; a manager's shutdown closes its own). */
@@ -182,7 +190,7 @@ const collected = new FinalizationRegistry<Held>(({ address, authkey, id }) => {
 export interface ProxyState {
   readonly token: ServedToken;
   readonly address: Address;
-  /** Hex; only when it is not the destination's own process key (which children inherit). */
+  /** Hex; left out on a manager's own wire (the receiver uses the key it connected with). */
   readonly authkey?: string;
   /** The proxy class's name among {@link PROXY_BASES}, for the receiver to pick the same. */
   readonly base: string;
@@ -245,10 +253,9 @@ export class BaseProxy implements Reducible {
 
   /** @internal How it travels: the token and the address; a reference is taken for the trip. */
   [REDUCE](_destination: Destination): Reduction {
-    void clientFor(this.#address, this.#authkey).then((client) => client.notify('incref', this.#token.id), () => undefined);
-    const key = this.#authkey.toString('hex');
+    void clientFor(this.#address, this.#authkey).then((client) => client.notify('transit', this.#token.id), () => undefined);
     const base = Object.entries(PROXY_BASES).find(([, Base]) => Object.getPrototypeOf(this.constructor) === Base)?.[0] ?? 'BaseProxy';
-    const state: ProxyState = { token: this.#token, address: this.#address, base, ...(key === processAuthkey() ? {} : { authkey: key }) };
+    const state: ProxyState = { token: this.#token, address: this.#address, base, ...(onManagerWire() ? {} : { authkey: this.#authkey.toString('hex') }) };
     return { module: builtModule('managers/proxy.js'), reviver: 'reviveProxy', state };
   }
 

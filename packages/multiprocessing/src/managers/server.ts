@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { AttributeError } from '../errors.js';
+import { AttributeError, ValueError } from '../errors.js';
 import { FAILED, NEW_OBJECT, OK, pack, type Request, type Token, toWireError, unpack } from './protocol.js';
 import { type Caller, RELEASE_CALLER, WITH_CALLER } from './primitives.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, MessageSocket, serverHandshake } from './wire.js';
@@ -51,11 +51,20 @@ interface CallerState {
   readonly connection: MessageSocket;
   /** References this caller holds, by object id. */
   readonly refs: Map<number, number>;
+  /** References taken for proxies this caller sent away: they outlive it for a while (TRANSIT_GRACE_MS). */
+  readonly transit: Map<number, number>;
   /** Objects with something to let go when the caller goes. */
   readonly touched: Set<Releasable>;
   /** Requests start in the order they came (a revival may take a module import). */
   chain: Promise<void>;
 }
+
+/**
+ * How long a reference taken for a proxy's trip outlives the connection of the process that
+ * sent it: a child that puts a proxy on a queue and exits leaves it usable for the process that
+ * takes it off within this time.
+ */
+const TRANSIT_GRACE_MS = 60_000;
 
 /** Servers running in this thread, by id. */
 const servers = new Map<string, Server>();
@@ -102,6 +111,8 @@ export class Server {
   #stopped: (() => void) | undefined;
   readonly #done: Promise<void>;
   #shuttingDown = false;
+  /** Timers that let go of the trip references of callers that left. */
+  readonly #graces = new Set<NodeJS.Timeout>();
 
   constructor(registry: ReadonlyMap<string, ServedType>, authkey: Buffer, options: ServerOptions = {}) {
     this.#registry = registry;
@@ -164,6 +175,8 @@ export class Server {
     servers.delete(this.id);
     this.#net?.close();
     for (const state of [...this.#callers]) state.connection.destroy();
+    for (const timer of this.#graces) clearTimeout(timer);
+    this.#graces.clear();
     this.#objects.clear();
     this.#stopped?.();
   }
@@ -197,7 +210,7 @@ export class Server {
       connection.destroy();
       return;
     }
-    const state: CallerState = { caller: this.#nextCaller++, connection, refs: new Map(), touched: new Set(), chain: Promise.resolve() };
+    const state: CallerState = { caller: this.#nextCaller++, connection, refs: new Map(), transit: new Map(), touched: new Set(), chain: Promise.resolve() };
     this.#callers.add(state);
     connection.onClose(() => this.#leave(state));
     serverHandshake(connection, this.#authkey).then(
@@ -255,6 +268,11 @@ export class Server {
       // A method that returns nothing (set, put, release: the common case) replies without a
       // value: `undefined` is not JSON, and would send the reply the slow way (v8's serializer).
       body = pack(value === undefined ? [id, status] : [id, status, value], 'the result');
+      // Too big for the client to take: that call fails, not the whole connection (and with it
+      // every lock and reference the client holds).
+      if (body.length - 4 > this.#maxMessageBytes) {
+        throw new ValueError(`the result (${String(body.length - 4)} bytes) is over the manager's maxMessageBytes (${String(this.#maxMessageBytes)})`);
+      }
     } catch (error) {
       body = pack([id, FAILED, toWireError(error)], 'an error');
     }
@@ -268,7 +286,7 @@ export class Server {
         const [, , objectId, method, args] = request;
         const entry = this.#entry(objectId);
         if (typeof method !== 'string' || !entry.exposed.has(method)) {
-          throw new AttributeError(`method '${String(method)}' of '${entry.typeid}' is not exposed`);
+          throw new AttributeError(`method ${typeof method === 'string' ? `'${method}'` : `(a ${typeof method})`} of '${entry.typeid}' is not exposed`);
         }
         const object = entry.object as Record<string, unknown>;
         const fn = object[method];
@@ -294,10 +312,12 @@ export class Server {
         const object = await spec.create(...list);
         return [NEW_OBJECT, this.register(object, typeid, state)];
       }
-      case 'incref': {
+      case 'incref':
+      case 'transit': {
         const objectId = request[2];
         this.#entry(objectId).refs++;
-        state.refs.set(objectId, (state.refs.get(objectId) ?? 0) + 1);
+        const held = request[1] === 'incref' ? state.refs : state.transit;
+        held.set(objectId, (held.get(objectId) ?? 0) + 1);
         return [OK, null];
       }
       case 'decref': {
@@ -351,5 +371,14 @@ export class Server {
     }
     for (const [objectId, n] of state.refs) this.#release(objectId, n);
     state.refs.clear();
+    if (state.transit.size > 0) {
+      const transit = [...state.transit];
+      const timer = setTimeout(() => {
+        this.#graces.delete(timer);
+        for (const [objectId, n] of transit) this.#release(objectId, n);
+      }, TRANSIT_GRACE_MS);
+      timer.unref();
+      this.#graces.add(timer);
+    }
   }
 }

@@ -126,6 +126,8 @@ export class MessageSocket {
 
   /** The first `n` bytes received, removed. */
   #take(n: number): Buffer {
+    // An empty message: nothing to take (and maybe no chunk left to take it from).
+    if (n === 0) return Buffer.alloc(0);
     const first = this.#chunks[0]!;
     let out: Buffer;
     if (first.length >= n) {

@@ -33,7 +33,7 @@ const BLOCK_KEYS = ['block', 'timeout'];
 /** Set by the reviver just before it constructs a handle: the port it talks through. */
 let adopting: QueuePort | undefined;
 
-function checkBlock(options: PutOptions | GetOptions | undefined, what: string): { block: boolean; timeoutMs: number | undefined } {
+export function checkBlock(options: PutOptions | GetOptions | undefined, what: string): { block: boolean; timeoutMs: number | undefined } {
   const opts = checkOptions(options, what, BLOCK_KEYS);
   if (opts.block !== undefined && typeof opts.block !== 'boolean') throw new TypeError(`Expected \`block\` to be a boolean, got ${describe(opts.block)}`);
   return { block: opts.block ?? true, timeoutMs: checkTimeout(opts.timeout) };

@@ -358,9 +358,9 @@ export function encode(value: unknown, what: string): { bytes: Buffer; flags: nu
 
 /**
  * The value again; handles inside are revived (which may take a module import, hence the
- * promise). `allow`, when given, decides which modules a handle may name (see `reviveValue`).
+ * promise). `allow`, when given, decides which revivers a handle may name (see `reviveValue`).
  */
-export function decode(bytes: Buffer, flags: number, allow?: (module: string) => boolean): unknown {
+export function decode(bytes: Buffer, flags: number, allow?: (module: string, reviver: string) => boolean): unknown {
   if ((flags & F_JSON) !== 0) return JSON.parse(bytes.toString());
   if ((flags & F_BUFFER) !== 0) return bytes.length >= OWN_BUFFER_BYTES ? bytes : Buffer.from(bytes);
   const value: unknown = deserialize(bytes);
