@@ -18,3 +18,4 @@ export { resolveTask } from './worker-entry/runner.js';
 export type { TaskSpec } from './worker-entry/protocol.js';
 export { toTaskSpec } from './worker-pool/options.js';
 export { type Destination, enableReduction, REDUCE, type Reducible, type Reduction, reduceValue, reviveValue } from './reduction.js';
+export { deserializeError, serializeError, type SerializedThrown } from './internal/remote-error.js';
