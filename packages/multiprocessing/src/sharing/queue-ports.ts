@@ -12,13 +12,15 @@
  * @module
  */
 import { deserialize } from 'node:v8';
+import type { Destination } from '@concurrent/futures/internal';
 import { type BrokenPipeError, Empty, Full, OSError, ValueError } from '../errors.js';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
 import { FULL, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY } from './ops.js';
 import type { Message } from './pipe-core.js';
 import type { QueueCore } from './queue-core.js';
-import { holdServer, type Link, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
+import type { RingOffer } from './ring.js';
+import { holdServer, type Link, offerRing, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
 import { type Keeper, Signal, waitFor } from './signal.js';
 
 /**
@@ -37,6 +39,8 @@ export interface QueueState {
   readonly m: number;
   /** 'queue' | 'joinable' | 'simple' */
   readonly t: QueueType;
+  /** Shared memory for the receiving worker thread's link to the owner, if it has none yet (ring.ts). */
+  readonly r?: RingOffer;
 }
 
 export type QueueType = 'queue' | 'joinable' | 'simple';
@@ -51,7 +55,7 @@ export interface QueuePort {
   join(): Promise<void>;
   close(): void;
   joinThread(): Promise<void>;
-  reduce(type: QueueType): QueueState;
+  reduce(type: QueueType, destination: Destination): QueueState;
 }
 
 /** A consumer flushes its acknowledgement early only after this many gets (fewer: the end of the turn is soon enough). */
@@ -133,8 +137,13 @@ export class LocalQueuePort implements QueuePort {
     return Promise.resolve();
   }
 
-  reduce(type: QueueType): QueueState {
-    return { k: 'queue', a: serverAddress(), o: this.#core.id, m: this.#core.maxsize, t: type };
+  reduce(type: QueueType, destination: Destination): QueueState {
+    const state: QueueState = { k: 'queue', a: serverAddress(), o: this.#core.id, m: this.#core.maxsize, t: type };
+    // A worker thread of this process can share memory with this thread: its link then
+    // carries frames through a ring instead of the socket. Only the owner can offer one (the
+    // ring is between the two threads), so a handle passed on from elsewhere uses the socket.
+    const ring = destination === 'thread' ? offerRing() : undefined;
+    return ring === undefined ? state : { ...state, r: ring };
   }
 }
 

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { REDUCE, type Reducible, type Reduction } from '@concurrent/futures/internal';
+import { type Destination, REDUCE, type Reducible, type Reduction } from '@concurrent/futures/internal';
+import { declineOffer } from './ring.js';
 import { checkOptions, checkTimeout, describe } from '../validate.js';
 import { QueueCore } from './queue-core.js';
 import { LocalQueuePort, type QueuePort, type QueueState, type QueueType, RemoteQueuePort } from './queue-ports.js';
@@ -177,8 +178,8 @@ export class Queue<T = unknown> implements Reducible {
   cancelJoinThread(): void {}
 
   /** @internal How the queue travels: as a handle to this same queue. */
-  [REDUCE](): Reduction {
-    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce(this.#type()) };
+  [REDUCE](destination: Destination): Reduction {
+    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce(this.#type(), destination) };
   }
 
   /** @internal */
@@ -260,8 +261,8 @@ export class SimpleQueue<T = unknown> implements Reducible {
   }
 
   /** @internal */
-  [REDUCE](): Reduction {
-    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce('simple') };
+  [REDUCE](destination: Destination): Reduction {
+    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce('simple', destination) };
   }
 }
 
@@ -270,12 +271,19 @@ export function reviveQueue(state: QueueState): unknown {
   const here = runtime();
   if (state.a === here.address) {
     const local = here.locals.get(state.o);
-    if (local !== undefined) return local(state as unknown as Record<string, unknown>);
+    if (local !== undefined) {
+      if (state.r !== undefined) declineOffer(state.r);
+      return local(state as unknown as Record<string, unknown>);
+    }
   }
   const key = `${state.a}#${state.o}`;
   const known = here.handles.get(key);
-  if (known !== undefined) return known;
-  adopting = new RemoteQueuePort(linkTo(state.a), state, key);
+  if (known !== undefined) {
+    // This thread has its link to the owner already (a handle has one only through it).
+    if (state.r !== undefined) declineOffer(state.r);
+    return known;
+  }
+  adopting = new RemoteQueuePort(linkTo(state.a, state.r), state, key);
   const handle = state.t === 'simple' ? new SimpleQueue() : state.t === 'joinable' ? new JoinableQueue() : new Queue();
   here.handles.set(key, handle);
   return handle;
