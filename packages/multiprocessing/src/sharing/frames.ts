@@ -109,6 +109,11 @@ export class FrameSocket {
     return this.#closed;
   }
 
+  /** Whether frames go through shared memory (see {@link useRing}); tests look. */
+  get viaRing(): boolean {
+    return this.#ring !== undefined;
+  }
+
   /**
    * From now on frames go both ways through the ring pair in `buffer` (ring.ts), and the
    * socket only tells when the other side is gone. What is queued and not yet written goes

@@ -28,8 +28,9 @@
  *   per batch.
  * - An offer is claimed at most once (compare-and-swap on its state word). A recipient that
  *   already has a link to the owner declines it, and the owner offers it again; an owner
- *   never has more than {@link MAX_OFFERS} unclaimed offers out, withdrawing the oldest
- *   (a recipient that finds it withdrawn uses the socket alone: slower, never wrong).
+ *   never has more than {@link MAX_OFFERS} offers out (then a handle travels without one),
+ *   and withdraws only stale ones (a recipient that finds its offer withdrawn, or none, uses
+ *   the socket alone: slower, never wrong).
  *
  * @module
  */
@@ -41,8 +42,10 @@ const RING_HEADER_BYTES = 64;
 /** Bytes before the first ring: the offer's state word. */
 const OFFER_HEADER_BYTES = 64;
 const OFFER_BYTES = OFFER_HEADER_BYTES + 2 * (RING_HEADER_BYTES + RING_BYTES);
-/** At most this many offers out and not claimed at once, per owner thread. */
+/** At most this many offers out and not claimed at once, per owner thread (each holds {@link OFFER_BYTES}). */
 const MAX_OFFERS = 16;
+/** An offer out this long is withdrawn when a new one is needed (see {@link makeOffer}). */
+const STALE_OFFER_MS = 60_000;
 
 // Int32 slots of a ring's header.
 /** Bytes written so far (mod 2^32), moved by the writer once the bytes are in. */
@@ -74,30 +77,39 @@ export interface RingOffer {
   readonly b: SharedArrayBuffer;
 }
 
-/** The owner thread's offers not yet claimed (or claimed, until the claimer's L_RING arrives). */
-export type Offers = Map<number, SharedArrayBuffer>;
+/** The owner thread's offers not yet claimed (or claimed, until the claimer's L_RING arrives), and when each was last offered. */
+export type Offers = Map<number, { readonly buffer: SharedArrayBuffer; since: number }>;
 
 function offerWord(buffer: SharedArrayBuffer): Int32Array {
   return new Int32Array(buffer, 0, 1);
 }
 
-/** An offer for one more handle's link (a declined one again, if any), or none when too many are out. */
+/**
+ * An offer for one more handle's link (a declined one again, if any), or none when too many
+ * are out. The oldest are the likeliest to be claimed next (a burst of pool submits reduces
+ * them first), so none is withdrawn before {@link STALE_OFFER_MS}: only a reduction that
+ * never arrived (a cancelled task) leaves an offer out that long.
+ */
 export function makeOffer(offers: Offers, nextId: () => number): RingOffer | undefined {
-  for (const [id, buffer] of offers) {
-    if (Atomics.compareExchange(offerWord(buffer), 0, DECLINED, OFFERED) === DECLINED) return { i: id, b: buffer };
+  const now = Date.now();
+  for (const [id, offer] of offers) {
+    if (Atomics.compareExchange(offerWord(offer.buffer), 0, DECLINED, OFFERED) === DECLINED) {
+      offer.since = now;
+      return { i: id, b: offer.buffer };
+    }
   }
   if (offers.size >= MAX_OFFERS) {
-    for (const [id, buffer] of offers) {
-      if (Atomics.compareExchange(offerWord(buffer), 0, OFFERED, WITHDRAWN) === OFFERED) {
-        offers.delete(id);
-        break;
-      }
+    for (const [id, offer] of offers) {
+      if (now - offer.since < STALE_OFFER_MS) continue;
+      const state = Atomics.compareExchange(offerWord(offer.buffer), 0, OFFERED, WITHDRAWN);
+      // Claimed that long ago and never announced: its thread died before its L_RING left.
+      if (state === OFFERED || state === CLAIMED) offers.delete(id);
     }
     if (offers.size >= MAX_OFFERS) return undefined;
   }
   const buffer = new SharedArrayBuffer(OFFER_BYTES);
   const id = nextId();
-  offers.set(id, buffer);
+  offers.set(id, { buffer, since: now });
   return { i: id, b: buffer };
 }
 
@@ -113,10 +125,10 @@ export function declineOffer(offer: RingOffer): void {
 
 /** The buffer of a claimed offer, which the owner stops offering; undefined if `id` is not one. */
 export function takeClaimed(offers: Offers, id: number): SharedArrayBuffer | undefined {
-  const buffer = offers.get(id);
-  if (buffer === undefined || Atomics.load(offerWord(buffer), 0) !== CLAIMED) return undefined;
+  const offer = offers.get(id);
+  if (offer === undefined || Atomics.load(offerWord(offer.buffer), 0) !== CLAIMED) return undefined;
   offers.delete(id);
-  return buffer;
+  return offer.buffer;
 }
 
 /** One ring of the pair, as one side sees it. */
