@@ -50,6 +50,8 @@ export interface QueuePort {
   readonly maxsize: number;
   put(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void>;
   get(block: boolean, timeoutMs: number | undefined): Promise<Message>;
+  /** An item now if one is at hand (else undefined: call {@link get}). @throws when the handle is closed. */
+  tryGet(): Message | undefined;
   size(): Promise<number>;
   taskDone(): void;
   join(): Promise<void>;
@@ -96,6 +98,11 @@ export class LocalQueuePort implements QueuePort {
     // Most puts find room: no waiter (an async call and its promises) for them.
     if (ready()) return;
     if (!(await waitFor(core.changed, ready, block ? timeoutMs : 0, SERVER_KEEPER))) throw new Full();
+  }
+
+  tryGet(): Message | undefined {
+    if (this.#closed) throw new OSError('handle is closed');
+    return this.#core.take();
   }
 
   async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
@@ -248,20 +255,23 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     if (status === FULL) throw new Full();
   }
 
+  tryGet(): Message | undefined {
+    if (this.#closed) throw new OSError('handle is closed');
+    const next = this.#received.shift();
+    if (next === undefined) return undefined;
+    this.#read = next.seq;
+    this.#gotten++;
+    this.#scheduleAck();
+    return next.item;
+  }
+
   async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
     let got: Message | undefined;
     const take = (): boolean => {
-      if (this.#closed) throw new OSError('handle is closed');
-      const next = this.#received.shift();
-      if (next === undefined) {
-        if (this.#broken !== undefined) throw this.#broken;
-        return false;
-      }
-      this.#read = next.seq;
-      this.#gotten++;
-      this.#scheduleAck();
-      got = next.item;
-      return true;
+      got = this.tryGet();
+      if (got !== undefined) return true;
+      if (this.#broken !== undefined) throw this.#broken;
+      return false;
     };
     if (take()) return got!;
     if (!block || timeoutMs === 0) {
