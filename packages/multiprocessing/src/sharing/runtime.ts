@@ -19,6 +19,9 @@
  *   elsewhere a socket file in the temporary directory, removed at exit.
  * - One link per (this thread, owner), opened the first time a handle to one of that owner's
  *   objects is revived here; all those handles share it.
+ * - A link from a worker thread of the owner's own process carries its frames through a
+ *   shared-memory ring pair when the owner offered one with the handle (ring.ts); its socket
+ *   is still opened, to learn that either side died.
  * - Nothing here keeps the event loop alive by itself: sockets are unref'd, and ref'd only
  *   while some operation of this thread waits ({@link Link.hold}, {@link holdServer}).
  * - The state lives on `globalThis` under a registered symbol, so that two copies of this
