@@ -280,16 +280,17 @@ export class RingPair {
   #readLoop(): void {
     if (this.#closed) return;
     const header = this.#in.header;
-    if (this.#read()) {
-      // More may have come meanwhile; read it at the next turn, so that a writer that never
-      // pauses cannot starve this thread's timers and sockets (the one that reports a death).
-      setImmediate(this.#listen);
-      return;
-    }
+    this.#read();
+    // Straight to the wait: when the writer is slower (the common case) it sleeps at once,
+    // without a turn of the event loop to find the ring empty. The flag first, then the wait
+    // compares the index, so a writer that moves it in between either sees the flag or
+    // changes the value.
     Atomics.store(header, READER_WAITS, 1);
     const wait = waitAsync(header, W, Atomics.load(header, R));
     if (!wait.async) {
       Atomics.store(header, READER_WAITS, 0);
+      // More came meanwhile: read it at the next turn, so that a writer that never pauses
+      // cannot starve this thread's timers and sockets (the one that reports a death).
       setImmediate(this.#listen);
       return;
     }
