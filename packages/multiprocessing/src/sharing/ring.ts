@@ -98,15 +98,15 @@ export function makeOffer(offers: Offers, nextId: () => number): RingOffer | und
       return { i: id, b: offer.buffer };
     }
   }
-  if (offers.size >= MAX_OFFERS) {
-    for (const [id, offer] of offers) {
-      if (now - offer.since < STALE_OFFER_MS) continue;
-      const state = Atomics.compareExchange(offerWord(offer.buffer), 0, OFFERED, WITHDRAWN);
-      // Claimed that long ago and never announced: its thread died before its L_RING left.
-      if (state === OFFERED || state === CLAIMED) offers.delete(id);
-    }
-    if (offers.size >= MAX_OFFERS) return undefined;
+  // A claimed offer stays until its claimer's L_RING arrives (forgetting it first would leave
+  // that thread writing into a ring no one reads), so only the others count and may go.
+  let out = 0;
+  for (const [id, offer] of offers) {
+    if (Atomics.load(offerWord(offer.buffer), 0) === CLAIMED) continue;
+    if (now - offer.since >= STALE_OFFER_MS && Atomics.compareExchange(offerWord(offer.buffer), 0, OFFERED, WITHDRAWN) === OFFERED) offers.delete(id);
+    else out++;
   }
+  if (out >= MAX_OFFERS) return undefined;
   const buffer = new SharedArrayBuffer(OFFER_BYTES);
   const id = nextId();
   offers.set(id, { buffer, since: now });
