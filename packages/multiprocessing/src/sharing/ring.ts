@@ -42,6 +42,13 @@ const RING_HEADER_BYTES = 64;
 /** Bytes before the first ring: the offer's state word. */
 const OFFER_HEADER_BYTES = 64;
 const OFFER_BYTES = OFFER_HEADER_BYTES + 2 * (RING_HEADER_BYTES + RING_BYTES);
+/**
+ * At most this many bytes are handed on per read, then the thread takes a turn. An owner fed
+ * a whole ring of puts at once (256 KiB, thousands of items) would otherwise accept them all
+ * before it reads the consumer's acknowledgements on another ring, and the consumer, its
+ * window read, would wait idle meanwhile.
+ */
+const READ_BYTES = 32 * 1024;
 /** At most this many offers out and not claimed at once, per owner thread (each holds {@link OFFER_BYTES}). */
 const MAX_OFFERS = 16;
 /** An offer out this long is withdrawn when a new one is needed (see {@link makeOffer}). */
@@ -259,13 +266,13 @@ export class RingPair {
     }
   }
 
-  /** Hands on everything in the incoming ring now; false if there was nothing. */
+  /** Hands on what is in the incoming ring now, up to {@link READ_BYTES}; false if there was nothing. */
   #read(): boolean {
     const { header, data } = this.#in;
-    const w = Atomics.load(header, W);
     const r = Atomics.load(header, R);
-    const n = (w - r) | 0;
+    const n = Math.min((Atomics.load(header, W) - r) | 0, READ_BYTES);
     if (n === 0) return false;
+    const w = (r + n) | 0;
     const chunk = Buffer.allocUnsafe(n);
     const at = r & (RING_BYTES - 1);
     const first = Math.min(n, RING_BYTES - at);
