@@ -16,6 +16,10 @@
  * soon as 64 KiB are queued; that is what streams of small items need. A caller that must not
  * wait for that calls {@link FrameSocket.flush}.
  *
+ * Between a worker thread and an owner thread of the same process the same frames may go
+ * through a shared-memory ring pair instead ({@link FrameSocket.useRing}, ring.ts); the socket
+ * then carries nothing and only tells, by closing, that the other side is gone.
+ *
  * @module
  */
 import type { Socket } from 'node:net';
