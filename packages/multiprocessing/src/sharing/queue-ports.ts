@@ -29,6 +29,12 @@ import { type Keeper, Signal, waitFor } from './signal.js';
  * (queue-core.ts, `SHARED_WINDOW`), so that no consumer sits on items another could take.
  */
 export const CONSUMER_WINDOW = 1024;
+/**
+ * The same through a shared-memory ring (ring.ts): each refill there costs the owner and the
+ * consumer a wake-up each, and a lone consumer that emptied a window of 1,024 waited for one
+ * every few hundred items of a stream.
+ */
+const RING_CONSUMER_WINDOW = 4096;
 
 /** What a queue is on the wire. */
 export interface QueueState {
@@ -334,10 +340,14 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     if (this.#broken !== undefined) throw this.#broken;
   }
 
+  #window(): number {
+    return this.#link.wire.viaRing ? RING_CONSUMER_WINDOW : CONSUMER_WINDOW;
+  }
+
   #want(): void {
     if (this.#windowOpen || this.#broken !== undefined) return;
     this.#windowOpen = true;
-    this.#link.wire.send(Q_WANT, this.#id, CONSUMER_WINDOW);
+    this.#link.wire.send(Q_WANT, this.#id, this.#window());
   }
 
   /** Gives back the items pushed here and not handed out; `detach`: and no more pushes. */
@@ -354,8 +364,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     this.#link.wire.ack(Q_ACK, this.#id, this.#read);
     // Half of what was here read in one turn: send the acknowledgement now, so the owner
     // refills the window while the rest is read, instead of the stream stopping at each
-    // window's end. (Half of what is held, not of CONSUMER_WINDOW: the owner may give less.)
-    if (++this.#unflushed >= CONSUMER_WINDOW / 2 || (this.#unflushed >= ACK_AT_LEAST && this.#received.length <= this.#unflushed)) {
+    // window's end. (Half of what is held, not of the window asked for: the owner may give less.)
+    if (++this.#unflushed >= this.#window() / 2 || (this.#unflushed >= ACK_AT_LEAST && this.#received.length <= this.#unflushed)) {
       this.#unflushed = 0;
       this.#link.wire.flush();
     } else if (this.#unflushed === 1) {
