@@ -216,7 +216,8 @@ async function runCase(context: CaseContext): Promise<CaseResult> {
     notes: [
       `sharing: each workload starts its child processes (or worker threads) first and runs an unmeasured pass of a fifth ` +
         `of its size, then one timed pass; Python the same in fixtures/sharing.py (fork). ${roundsText(warmupRounds, rounds)}; ` +
-        `medians, ratios paired per round. The worker-thread queue goes through the owner's socket (no SharedArrayBuffer ring yet).`,
+        `medians, ratios paired per round. Between worker threads the items cross SharedArrayBuffer rings to and from the ` +
+        `owner (decision 0016), which still relays each one; the socket only tells of a thread's death.`,
     ],
   };
 }

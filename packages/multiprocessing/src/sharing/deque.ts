@@ -5,6 +5,12 @@
  * @module
  */
 const MIN_CAPACITY = 16;
+/**
+ * It shrinks only above this capacity (8 KiB of slots): a queue's items and a consumer's window
+ * grow and empty by hundreds at each batch, and shrinking at every ebb then growing back at the
+ * next batch was a tenth of an owner thread's time relaying a stream between worker threads.
+ */
+const SHRINK_ABOVE = 1024;
 
 export class Deque<T> {
   #ring: (T | undefined)[] = new Array<T | undefined>(MIN_CAPACITY);
@@ -34,7 +40,7 @@ export class Deque<T> {
     this.#ring[this.#head] = undefined;
     this.#head = (this.#head + 1) & (this.#ring.length - 1);
     this.#length--;
-    if (this.#ring.length > MIN_CAPACITY && this.#length <= this.#ring.length >>> 2) this.#resize(this.#ring.length >>> 1);
+    if (this.#ring.length > SHRINK_ABOVE && this.#length <= this.#ring.length >>> 2) this.#resize(this.#ring.length >>> 1);
     return item;
   }
 

@@ -16,9 +16,14 @@
  * soon as 64 KiB are queued; that is what streams of small items need. A caller that must not
  * wait for that calls {@link FrameSocket.flush}.
  *
+ * Between a worker thread and an owner thread of the same process the same frames may go
+ * through a shared-memory ring pair instead ({@link FrameSocket.useRing}, ring.ts); the socket
+ * then carries nothing and only tells, by closing, that the other side is gone.
+ *
  * @module
  */
 import type { Socket } from 'node:net';
+import { RingPair, type RingSide } from './ring.js';
 
 /** Bytes of a frame's header, its length field included. */
 export const HEADER_BYTES = 22;
@@ -71,6 +76,8 @@ export class FrameSocket {
   /** Bytes needed before the next frame can be cut: its length field, then the whole frame. */
   #need = 4;
   #closed = false;
+  /** Set once frames go through shared memory (ring.ts); the socket then only tells of a close. */
+  #ring: RingPair | undefined;
   /** Acknowledgement frames queued in this batch, by op and object: their header (a view into the stage), updated in place. */
   readonly #acks = new Map<number, Buffer>();
   readonly #onFrame: (frame: Frame) => void;
@@ -85,10 +92,15 @@ export class FrameSocket {
     this.#onFrame = onFrame;
     this.#onClose = onClose;
     socket.setNoDelay?.(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#ring === undefined) this.#onData(chunk);
+    });
     let failure: Error | undefined;
     socket.on('error', (error) => (failure = error));
     socket.on('close', () => {
+      // What the other side put in the ring before it went is read before the close is told:
+      // an owner must see a dead consumer's last acknowledgements before giving its items back.
+      this.#ring?.close();
       this.#closed = true;
       this.#out = [];
       this.#start = this.#pos;
@@ -99,6 +111,21 @@ export class FrameSocket {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Whether frames go through shared memory (see {@link useRing}); tests look. */
+  get viaRing(): boolean {
+    return this.#ring !== undefined;
+  }
+
+  /**
+   * From now on frames go both ways through the ring pair in `buffer` (ring.ts), and the
+   * socket only tells when the other side is gone. What is queued and not yet written goes
+   * through the ring too; the caller has flushed what must go by the socket.
+   */
+  useRing(buffer: SharedArrayBuffer, side: RingSide): void {
+    if (this.#closed || this.#ring !== undefined) return;
+    this.#ring = new RingPair(buffer, side, (chunk) => this.#onData(chunk));
   }
 
   /** Queues a frame; it leaves at the end of this turn (or at the next {@link flush}). */
@@ -177,7 +204,9 @@ export class FrameSocket {
     if (out.length === 0) return;
     this.#out = [];
     this.#outBytes = 0;
-    if (out.length === 1) {
+    if (this.#ring !== undefined) {
+      this.#ring.write(out);
+    } else if (out.length === 1) {
       this.socket.write(out[0]!);
     } else {
       this.socket.cork();
@@ -188,13 +217,13 @@ export class FrameSocket {
 
   /** Whether the socket holds more than its high-water mark unsent (a producer should wait). */
   get congested(): boolean {
-    return this.socket.writableNeedDrain;
+    return this.#ring === undefined ? this.socket.writableNeedDrain : this.#ring.unsent > 0;
   }
 
   /** Resolves once everything queued so far has been handed to the kernel (or the socket is gone). */
   drained(): Promise<void> {
     this.flush();
-    if (this.#closed || this.socket.writableLength === 0) return Promise.resolve();
+    if (this.#closed || (this.#ring === undefined ? this.socket.writableLength : this.#ring.unsent) === 0) return Promise.resolve();
     return this.#drainEvent();
   }
 
@@ -210,6 +239,8 @@ export class FrameSocket {
   }
 
   #drainEvent(): Promise<void> {
+    const ring = this.#ring;
+    if (ring !== undefined) return new Promise((resolve) => ring.whenDrained(resolve));
     return new Promise((resolve) => {
       const done = (): void => {
         this.socket.off('drain', done);

@@ -55,6 +55,10 @@ export const Q_RECLAIM = 61;
 /** The answer to request `a`: status `b`, payload as the request defines. */
 export const REPLY = 62;
 
+// Handle → owner: the link itself.
+/** The first frame of a link from a worker thread of the owner's process that claimed ring offer `a`: every later frame, both ways, goes through that ring pair (ring.ts). obj: 0. */
+export const L_RING = 80;
+
 /** Reply statuses. */
 export const OK = 0;
 export const FULL = 1;

@@ -77,6 +77,13 @@ export class QueueCore implements Served {
   #unfinished = 0;
   #joiners: { readonly peer: Peer; readonly request: number }[] = [];
   #reclaimTimer: NodeJS.Timeout | undefined;
+  /**
+   * The last dispatch stopped because no remote consumer had room in its window. Room comes
+   * back only with an event that dispatches again (an ack, a want, a return, a close), so a put
+   * meanwhile need not look at every consumer: a producer far ahead of its consumers puts
+   * thousands of items while their windows are full.
+   */
+  #windowsFull = false;
 
   constructor(maxsize: number, joinable: boolean, local: () => unknown) {
     this.maxsize = maxsize;
@@ -101,6 +108,7 @@ export class QueueCore implements Served {
   accept(item: Message): void {
     if (this.joinable) this.#unfinished++;
     this.#items.push(item);
+    if (this.#windowsFull && this.localGetters === 0) return;
     this.#dispatch();
   }
 
@@ -259,9 +267,13 @@ export class QueueCore implements Served {
         if (consumer.unacked.length >= window || (consumer.unacked.length > 0 && consumer.bytes >= WINDOW_BYTES)) continue;
         if (best === undefined || consumer.unacked.length < best.unacked.length) best = consumer;
       }
-      if (best === undefined) break;
+      if (best === undefined) {
+        this.#windowsFull = true;
+        return;
+      }
       this.#push(best, this.#items.shift()!);
     }
+    this.#windowsFull = false;
     if (this.#items.length === 0) this.#scheduleReclaim();
   }
 

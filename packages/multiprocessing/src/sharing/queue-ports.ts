@@ -12,13 +12,15 @@
  * @module
  */
 import { deserialize } from 'node:v8';
+import type { Destination } from '@concurrent/futures/internal';
 import { type BrokenPipeError, Empty, Full, OSError, ValueError } from '../errors.js';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
 import { FULL, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY } from './ops.js';
 import type { Message } from './pipe-core.js';
 import type { QueueCore } from './queue-core.js';
-import { holdServer, type Link, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
+import type { RingOffer } from './ring.js';
+import { holdServer, type Link, offerRing, type Receiver, releaseServer, runtime, serverAddress } from './runtime.js';
 import { type Keeper, Signal, waitFor } from './signal.js';
 
 /**
@@ -27,6 +29,12 @@ import { type Keeper, Signal, waitFor } from './signal.js';
  * (queue-core.ts, `SHARED_WINDOW`), so that no consumer sits on items another could take.
  */
 export const CONSUMER_WINDOW = 1024;
+/**
+ * The same through a shared-memory ring (ring.ts): each refill there costs the owner and the
+ * consumer a wake-up each, and a lone consumer that emptied a window of 1,024 waited for one
+ * every few hundred items of a stream.
+ */
+const RING_CONSUMER_WINDOW = 4096;
 
 /** What a queue is on the wire. */
 export interface QueueState {
@@ -37,6 +45,8 @@ export interface QueueState {
   readonly m: number;
   /** 'queue' | 'joinable' | 'simple' */
   readonly t: QueueType;
+  /** Shared memory for the receiving worker thread's link to the owner, if it has none yet (ring.ts). */
+  readonly r?: RingOffer;
 }
 
 export type QueueType = 'queue' | 'joinable' | 'simple';
@@ -46,12 +56,14 @@ export interface QueuePort {
   readonly maxsize: number;
   put(item: Message, block: boolean, timeoutMs: number | undefined): Promise<void>;
   get(block: boolean, timeoutMs: number | undefined): Promise<Message>;
+  /** An item now if one is at hand (else undefined: call {@link get}). @throws when the handle is closed. */
+  tryGet(): Message | undefined;
   size(): Promise<number>;
   taskDone(): void;
   join(): Promise<void>;
   close(): void;
   joinThread(): Promise<void>;
-  reduce(type: QueueType): QueueState;
+  reduce(type: QueueType, destination: Destination): QueueState;
 }
 
 /** A consumer flushes its acknowledgement early only after this many gets (fewer: the end of the turn is soon enough). */
@@ -94,6 +106,11 @@ export class LocalQueuePort implements QueuePort {
     if (!(await waitFor(core.changed, ready, block ? timeoutMs : 0, SERVER_KEEPER))) throw new Full();
   }
 
+  tryGet(): Message | undefined {
+    if (this.#closed) throw new OSError('handle is closed');
+    return this.#core.take();
+  }
+
   async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
     const core = this.#core;
     let got: Message | undefined;
@@ -133,8 +150,13 @@ export class LocalQueuePort implements QueuePort {
     return Promise.resolve();
   }
 
-  reduce(type: QueueType): QueueState {
-    return { k: 'queue', a: serverAddress(), o: this.#core.id, m: this.#core.maxsize, t: type };
+  reduce(type: QueueType, destination: Destination): QueueState {
+    const state: QueueState = { k: 'queue', a: serverAddress(), o: this.#core.id, m: this.#core.maxsize, t: type };
+    // A worker thread of this process can share memory with this thread: its link then
+    // carries frames through a ring instead of the socket. Only the owner can offer one (the
+    // ring is between the two threads), so a handle passed on from elsewhere uses the socket.
+    const ring = destination === 'thread' ? offerRing() : undefined;
+    return ring === undefined ? state : { ...state, r: ring };
   }
 }
 
@@ -239,20 +261,23 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     if (status === FULL) throw new Full();
   }
 
+  tryGet(): Message | undefined {
+    if (this.#closed) throw new OSError('handle is closed');
+    const next = this.#received.shift();
+    if (next === undefined) return undefined;
+    this.#read = next.seq;
+    this.#gotten++;
+    this.#scheduleAck();
+    return next.item;
+  }
+
   async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
     let got: Message | undefined;
     const take = (): boolean => {
-      if (this.#closed) throw new OSError('handle is closed');
-      const next = this.#received.shift();
-      if (next === undefined) {
-        if (this.#broken !== undefined) throw this.#broken;
-        return false;
-      }
-      this.#read = next.seq;
-      this.#gotten++;
-      this.#scheduleAck();
-      got = next.item;
-      return true;
+      got = this.tryGet();
+      if (got !== undefined) return true;
+      if (this.#broken !== undefined) throw this.#broken;
+      return false;
     };
     if (take()) return got!;
     if (!block || timeoutMs === 0) {
@@ -315,10 +340,14 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     if (this.#broken !== undefined) throw this.#broken;
   }
 
+  #window(): number {
+    return this.#link.wire.viaRing ? RING_CONSUMER_WINDOW : CONSUMER_WINDOW;
+  }
+
   #want(): void {
     if (this.#windowOpen || this.#broken !== undefined) return;
     this.#windowOpen = true;
-    this.#link.wire.send(Q_WANT, this.#id, CONSUMER_WINDOW);
+    this.#link.wire.send(Q_WANT, this.#id, this.#window());
   }
 
   /** Gives back the items pushed here and not handed out; `detach`: and no more pushes. */
@@ -335,8 +364,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     this.#link.wire.ack(Q_ACK, this.#id, this.#read);
     // Half of what was here read in one turn: send the acknowledgement now, so the owner
     // refills the window while the rest is read, instead of the stream stopping at each
-    // window's end. (Half of what is held, not of CONSUMER_WINDOW: the owner may give less.)
-    if (++this.#unflushed >= CONSUMER_WINDOW / 2 || (this.#unflushed >= ACK_AT_LEAST && this.#received.length <= this.#unflushed)) {
+    // window's end. (Half of what is held, not of the window asked for: the owner may give less.)
+    if (++this.#unflushed >= this.#window() / 2 || (this.#unflushed >= ACK_AT_LEAST && this.#received.length <= this.#unflushed)) {
       this.#unflushed = 0;
       this.#link.wire.flush();
     } else if (this.#unflushed === 1) {

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { REDUCE, type Reducible, type Reduction } from '@concurrent/futures/internal';
+import { type Destination, REDUCE, type Reducible, type Reduction } from '@concurrent/futures/internal';
+import { declineOffer } from './ring.js';
 import { checkOptions, checkTimeout, describe } from '../validate.js';
 import { QueueCore } from './queue-core.js';
 import { LocalQueuePort, type QueuePort, type QueueState, type QueueType, RemoteQueuePort } from './queue-ports.js';
@@ -33,7 +34,10 @@ const BLOCK_KEYS = ['block', 'timeout'];
 /** Set by the reviver just before it constructs a handle: the port it talks through. */
 let adopting: QueuePort | undefined;
 
+const BLOCK_FOREVER = { block: true, timeoutMs: undefined } as const;
+
 export function checkBlock(options: PutOptions | GetOptions | undefined, what: string): { block: boolean; timeoutMs: number | undefined } {
+  if (options === undefined) return BLOCK_FOREVER;
   const opts = checkOptions(options, what, BLOCK_KEYS);
   if (opts.block !== undefined && typeof opts.block !== 'boolean') throw new TypeError(`Expected \`block\` to be a boolean, got ${describe(opts.block)}`);
   return { block: opts.block ?? true, timeoutMs: checkTimeout(opts.timeout) };
@@ -100,9 +104,15 @@ export class Queue<T = unknown> implements Reducible {
    * await q.put(job, { timeout: 1_000 }); // Full after 1 s without room
    * ```
    */
-  async put(item: T, options?: PutOptions): Promise<void> {
-    const { block, timeoutMs } = checkBlock(options, 'Queue.put');
-    await this.#port.put(encode(item, 'the item'), block, timeoutMs);
+  put(item: T, options?: PutOptions): Promise<void> {
+    // Not an async function: a stream of puts that never wait (a remote put on an unbounded
+    // queue answers with one shared resolved promise) pays for no promise of its own.
+    try {
+      const { block, timeoutMs } = checkBlock(options, 'Queue.put');
+      return this.#port.put(encode(item, 'the item'), block, timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `put(item, { block: false })`. Mirrors `Queue.put_nowait`. */
@@ -121,10 +131,17 @@ export class Queue<T = unknown> implements Reducible {
    * const maybe = await q.get({ timeout: 100 }).catch((error) => { if (error instanceof Empty) return undefined; throw error; });
    * ```
    */
-  async get(options?: GetOptions): Promise<T> {
-    const { block, timeoutMs } = checkBlock(options, 'Queue.get');
-    const item = await this.#port.get(block, timeoutMs);
-    return (await decode(item.bytes, item.flags)) as T;
+  get(options?: GetOptions): Promise<T> {
+    try {
+      const { block, timeoutMs } = checkBlock(options, 'Queue.get');
+      // An item at hand is taken now, as the first step of the wait would take it: a
+      // consumer of a stream pays for one promise per item instead of three.
+      const ready = this.#port.tryGet();
+      if (ready !== undefined) return Promise.resolve(decode(ready.bytes, ready.flags) as T | Promise<T>);
+      return this.#port.get(block, timeoutMs).then((item) => decode(item.bytes, item.flags) as T | Promise<T>);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `get({ block: false })`. Mirrors `Queue.get_nowait`. */
@@ -177,8 +194,8 @@ export class Queue<T = unknown> implements Reducible {
   cancelJoinThread(): void {}
 
   /** @internal How the queue travels: as a handle to this same queue. */
-  [REDUCE](): Reduction {
-    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce(this.#type()) };
+  [REDUCE](destination: Destination): Reduction {
+    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce(this.#type(), destination) };
   }
 
   /** @internal */
@@ -260,8 +277,8 @@ export class SimpleQueue<T = unknown> implements Reducible {
   }
 
   /** @internal */
-  [REDUCE](): Reduction {
-    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce('simple') };
+  [REDUCE](destination: Destination): Reduction {
+    return { module: builtModule('sharing/revive.js'), reviver: 'revive', state: this.#port.reduce('simple', destination) };
   }
 }
 
@@ -270,12 +287,19 @@ export function reviveQueue(state: QueueState): unknown {
   const here = runtime();
   if (state.a === here.address) {
     const local = here.locals.get(state.o);
-    if (local !== undefined) return local(state as unknown as Record<string, unknown>);
+    if (local !== undefined) {
+      if (state.r !== undefined) declineOffer(state.r);
+      return local(state as unknown as Record<string, unknown>);
+    }
   }
   const key = `${state.a}#${state.o}`;
   const known = here.handles.get(key);
-  if (known !== undefined) return known;
-  adopting = new RemoteQueuePort(linkTo(state.a), state, key);
+  if (known !== undefined) {
+    // This thread has its link to the owner already (a handle has one only through it).
+    if (state.r !== undefined) declineOffer(state.r);
+    return known;
+  }
+  adopting = new RemoteQueuePort(linkTo(state.a, state.r), state, key);
   const handle = state.t === 'simple' ? new SimpleQueue() : state.t === 'joinable' ? new JoinableQueue() : new Queue();
   here.handles.set(key, handle);
   return handle;

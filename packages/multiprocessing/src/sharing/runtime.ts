@@ -19,6 +19,9 @@
  *   elsewhere a socket file in the temporary directory, removed at exit.
  * - One link per (this thread, owner), opened the first time a handle to one of that owner's
  *   objects is revived here; all those handles share it.
+ * - A link from a worker thread of the owner's own process carries its frames through a
+ *   shared-memory ring pair when the owner offered one with the handle (ring.ts); its socket
+ *   is still opened, to learn that either side died.
  * - Nothing here keeps the event loop alive by itself: sockets are unref'd, and ref'd only
  *   while some operation of this thread waits ({@link Link.hold}, {@link holdServer}).
  * - The state lives on `globalThis` under a registered symbol, so that two copies of this
@@ -38,7 +41,8 @@ import { threadId } from 'node:worker_threads';
 import { builtUrl, enableReduction, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
 import { BrokenPipeError } from '../errors.js';
 import { type Frame, FrameSocket } from './frames.js';
-import { F_BUFFER, F_JSON, F_REDUCED, P_DEAD } from './ops.js';
+import { F_BUFFER, F_JSON, F_REDUCED, L_RING, P_DEAD } from './ops.js';
+import { claimOffer, declineOffer, makeOffer, type Offers, type RingOffer, takeClaimed } from './ring.js';
 
 /** An object this thread owns and serves, as its server sees it. */
 export interface Served {
@@ -76,7 +80,8 @@ export class Link {
   #holds = 0;
   #gone: BrokenPipeError | undefined;
 
-  constructor(address: string) {
+  /** `ring`: an offer this thread claimed, for a link from a worker thread of the owner's process (ring.ts). */
+  constructor(address: string, ring?: RingOffer) {
     this.address = address;
     const socket = connect({ path: address });
     socket.unref();
@@ -85,6 +90,12 @@ export class Link {
       (frame) => this.receivers.get(frame.obj)?.onFrame(frame),
       (error) => this.#lost(error),
     );
+    if (ring !== undefined) {
+      // Through the socket, which the owner reads first; everything after goes by the ring.
+      this.wire.send(L_RING, 0, ring.i);
+      this.wire.flush();
+      this.wire.useRing(ring.b, 'handle');
+    }
   }
 
   /** Why the link is gone, if it is. */
@@ -123,6 +134,9 @@ interface State {
   readonly links: Map<string, Link>;
   /** Revived handles of this thread, so that one object has one handle here. */
   readonly handles: Map<string, unknown>;
+  /** Ring pairs offered to worker threads and not yet taken up (ring.ts). */
+  readonly offers: Offers;
+  nextOfferId: number;
 }
 
 const SLOT = Symbol.for('@concurrent/multiprocessing.sharing');
@@ -140,6 +154,8 @@ export function runtime(): State {
     serverHolds: 0,
     links: new Map(),
     handles: new Map(),
+    offers: new Map(),
+    nextOfferId: 0,
   });
 }
 
@@ -161,6 +177,11 @@ export function serverAddress(): string {
       new FrameSocket(
         socket,
         (frame) => {
+          if (frame.op === L_RING) {
+            const buffer = takeClaimed(state.offers, frame.a);
+            if (buffer !== undefined) peer.wire.useRing(buffer, 'owner');
+            return;
+          }
           const served = state.objects.get(frame.obj);
           if (served === undefined) {
             peer.wire.send(P_DEAD, frame.obj);
@@ -245,15 +266,31 @@ export function noteTransit(voidIt: () => void): void {
   transits?.push(voidIt);
 }
 
-/** This thread's link to `address`, connecting on first use. */
-export function linkTo(address: string): Link {
+/**
+ * This thread's link to `address`, connecting on first use. `ring`: an offer of shared memory
+ * from that owner (this is one of its process's worker threads), taken if the link is new.
+ */
+export function linkTo(address: string, ring?: RingOffer): Link {
   const state = runtime();
   let link = state.links.get(address);
   if (link === undefined) {
-    link = new Link(address);
+    link = new Link(address, ring !== undefined && claimOffer(ring) ? ring : undefined);
     state.links.set(address, link);
+  } else if (ring !== undefined) {
+    declineOffer(ring);
   }
   return link;
+}
+
+/**
+ * A ring pair to offer along with a handle to an object of this thread that goes to a worker
+ * thread of this process (ring.ts); none when too many offers are out.
+ */
+export function offerRing(): RingOffer | undefined {
+  const state = runtime();
+  // The server must exist for the claimer's L_RING to reach it.
+  serverAddress();
+  return makeOffer(state.offers, () => ++state.nextOfferId);
 }
 
 /**
