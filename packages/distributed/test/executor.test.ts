@@ -3,7 +3,7 @@
  * process (startWorker) and in other node processes (the concurrent-worker command).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +107,7 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
     const queue = newQueue();
     await worker(queue);
     const ex = executor(queue);
-    await expect(ex.submitWith({ timeout: 100 }, tasks.sleepPid, 1_500)).rejects.toThrow(TimeoutError);
+    await expect(ex.submitWith({ timeout: 100 }, tasks.sleepPid, 3_000)).rejects.toThrow(TimeoutError);
     const controller = new AbortController();
     controller.abort();
     await expect(ex.submitWith({ signal: controller.signal }, tasks.fib, 3)).rejects.toThrow(CancelledError);
@@ -140,11 +140,20 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
       }
     });
     await new Promise<void>((resolve) => cli.stdout!.once('data', () => resolve()));
-    const started = new Promise<void>((resolve) => ex.once('start', () => resolve()));
-    const future = ex.submit(tasks.sleepPid, 1_500);
+    const dir = mkdtempSync(join(tmpdir(), 'concurrent-dist-'));
+    // The task leaves a file when it starts: the latch that it runs in the CLI worker now.
+    const started = new Promise<void>((resolve) => {
+      const watcher = watch(dir, () => {
+        watcher.close();
+        resolve();
+      });
+    });
+    const future = ex.submit(tasks.holdUntilGo, dir);
     await started;
+    expect(readdirSync(dir)).toEqual([`started-${String(cli.pid)}`]);
     cli.kill('SIGKILL');
     await new Promise((resolve) => cli.once('exit', resolve));
+    writeFileSync(join(dir, 'go'), '');
     await worker(queue, { lockDurationMs: 1_000, stalledIntervalMs: 500 });
     expect(await future).toBe(process.pid);
     expect(ex.pendingJobs).toBe(0);
@@ -172,6 +181,26 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
     cleanups.push(() => q.close());
     await q.remove(jobId);
     await expect(future).rejects.toThrow(/gone from Redis/);
+  });
+});
+
+describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor across a Redis restart', () => {
+  it('Redis restarted (persistence on) while jobs wait and run: the executor and the worker reconnect and every future settles', async () => {
+    const redis = await startRedis({ persistent: true });
+    cleanups.push(() => redis.dispose());
+    const queue = `restart-${String(process.pid)}`;
+    const ex = new DistributedExecutor({ connection: redis.url, queue, root: ROOT, reconcileMs: 500 });
+    cleanups.push(() => ex.shutdown({ cancelFutures: true }));
+    const w = await startWorker({ connection: redis.url, queue, root: ROOT, executor: 'loop', concurrency: 1 });
+    cleanups.push(() => w.close({ force: true }));
+    const started = new Promise<void>((resolve) => ex.once('start', () => resolve()));
+    const futures = [ex.submit(tasks.sleepPid, 500), ...Array.from({ length: 5 }, (_, i) => ex.submit(tasks.echo, i))];
+    await started;
+    await redis.stop();
+    await redis.start();
+    const values = await Promise.all(futures);
+    expect(values).toEqual([process.pid, 0, 1, 2, 3, 4]);
+    expect(ex.pendingJobs).toBe(0);
   });
 });
 
