@@ -25,6 +25,11 @@ export interface ExecutorEvents {
   start: [future: Future<unknown>];
   /** A future finished or was cancelled. */
   done: [future: Future<unknown>];
+  /**
+   * A running task reported progress (`reportProgress()`): the value, as its future's
+   * progress callbacks see it. Also fires for map chunks, whose futures the caller never sees.
+   */
+  progress: [future: Future<unknown>, value: unknown];
   workerStart: [info: WorkerInfo];
   workerExit: [info: WorkerInfo];
   /** A done-callback threw. Without a listener, the error goes to `console.error`. */
@@ -156,6 +161,9 @@ export abstract class Executor extends EventEmitter<ExecutorEvents> {
           this.#idleWaiters = [];
           for (const wake of waiters) wake();
         }
+      },
+      futureProgress: (future, value) => {
+        if (this.listenerCount('progress') > 0) this.emit('progress', future, value);
       },
       callbackError: (error, future) => {
         if (this.listenerCount('callbackError') > 0) this.emit('callbackError', error, future);

@@ -2,12 +2,19 @@ import { inspect } from 'node:util';
 import { CancelledError, InvalidStateError, TimeoutError } from './errors.js';
 import { startTimer, type Timer } from './internal/timer.js';
 import { normalizeTimeout } from './internal/validate.js';
+import { ProgressIterator, ProgressState } from './progress.js';
 
 /** The four states a future can be in. Mirrors CPython's `_STATE_TO_DESCRIPTION_MAP` keys. */
 export type FutureState = 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED';
 
 /** A done-callback: receives the future once it is finished or cancelled. */
 export type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * A progress callback: receives each progress value that reaches the future (see
+ * {@link Future.addProgressCallback}), and the future.
+ */
+export type ProgressCallback<T> = (value: unknown, future: Future<T>) => void;
 
 /**
  * Internal: a removable completion listener (the waiter of `wait`, `asCompleted`,
@@ -19,6 +26,7 @@ export type Listener = (future: Future<unknown>) => void;
 export interface FutureObserver {
   futureStarted(future: Future<unknown>): void;
   futureDone(future: Future<unknown>): void;
+  futureProgress(future: Future<unknown>, value: unknown): void;
   callbackError(error: unknown, future: Future<unknown>): void;
 }
 
@@ -40,6 +48,13 @@ export let addListener: (future: Future<unknown>, listener: Listener) => void = 
 export let removeListener: (future: Future<unknown>, listener: Listener) => void = unset;
 export let setObserver: (future: Future<unknown>, observer: FutureObserver) => void = unset;
 export let outcome: <T>(future: Future<T>) => Outcome<T> = unset;
+/**
+ * Hands a progress value to a future that is not done: its progress callbacks, iterators and
+ * executor's `'progress'` event see it. A value for a done future is dropped. Returns whether
+ * the value was taken. Exported through `@concurrent/futures/internal` for executors outside
+ * this package.
+ */
+export let setProgress: (future: Future<unknown>, value: unknown) => boolean = unset;
 
 function typeName(value: unknown): string {
   if (value === null) return 'null';
@@ -86,6 +101,8 @@ export class Future<T> implements PromiseLike<T> {
   // Typed without T so that Future<T> stays assignable to Future<unknown> (covariant).
   #callbacks: ((future: unknown) => void)[] | undefined = undefined;
   #observer: FutureObserver | undefined = undefined;
+  /** Made on the first progress value or watcher; dropped when the future is done. */
+  #progress: ProgressState | undefined = undefined;
   /**
    * One native promise per future, made on the first `then`/`catch`/`finally` and settled in
    * #complete: every `await future` shares it instead of making a promise, two closures and
@@ -114,6 +131,25 @@ export class Future<T> implements PromiseLike<T> {
     };
     setObserver = (future, observer) => {
       future.#observer = observer;
+    };
+    setProgress = (future, value) => {
+      if (future.done()) return false;
+      const progress = (future.#progress ??= new ProgressState());
+      progress.has = true;
+      progress.latest = value;
+      const { listeners, callbacks } = progress;
+      const observer = future.#observer;
+      if (observer !== undefined) {
+        try {
+          observer.futureProgress(future, value);
+        } catch (error) {
+          future.#reportCallbackError(error);
+        }
+      }
+      if (listeners !== undefined) for (const listener of listeners) listener(value);
+      // By count: a callback added by a callback has just been called with this value.
+      if (callbacks !== undefined) for (let i = 0, n = callbacks.length; i < n; i++) future.#invokeProgress(callbacks[i] as (value: unknown, future: unknown) => void, value);
+      return true;
     };
     outcome = <U>(future: Future<U>): Outcome<U> => ({
       state: future.#state,
@@ -276,6 +312,80 @@ export class Future<T> implements PromiseLike<T> {
       if (this.#callbacks === undefined) this.#callbacks = [callback];
       else this.#callbacks.push(callback);
     }
+  }
+
+  /**
+   * Calls `fn(value, future)` with each progress value the task reports (`reportProgress()`
+   * in the task) until the future is done. No Python counterpart: `concurrent.futures` has no
+   * progress channel; this is shaped as {@link Future.addDoneCallback}.
+   *
+   * - If a value has arrived already, `fn` is called with the latest one at once, before
+   *   `addProgressCallback` returns; then with each new one, in the order reported.
+   * - Worker and process pools coalesce reports (the latest value at most every 20 ms while
+   *   the task runs, and the last one before the result), so `fn` may not see every value the
+   *   task reported, but it sees them in order and always sees the last one before the
+   *   future's done-callbacks run.
+   * - Once the future is done the callbacks are dropped; on a done future `fn` is never
+   *   called, and a value reported after the end is dropped.
+   * - A callback that throws is reported as a throwing done-callback is (the executor's
+   *   `'callbackError'` event, else `console.error`); the task and the other callbacks are
+   *   unaffected.
+   *
+   * @param fn - called with the value and this future.
+   * @throws TypeError if `fn` is not a function.
+   * @example
+   * ```ts
+   * const future = pool.submit(tasks.sumTo, 1e9); // the task calls reportProgress(i / n)
+   * future.addProgressCallback((fraction) => bar.update(fraction as number));
+   * console.log(await future);
+   * ```
+   */
+  addProgressCallback(fn: ProgressCallback<T>): void {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`addProgressCallback() expects a function, got ${inspect(fn, { depth: 0 })}`);
+    }
+    if (this.done()) return;
+    const progress = (this.#progress ??= new ProgressState());
+    const callback = fn as (value: unknown, future: unknown) => void;
+    if (progress.callbacks === undefined) progress.callbacks = [callback];
+    else progress.callbacks.push(callback);
+    if (progress.has) this.#invokeProgress(callback, progress.latest);
+  }
+
+  /**
+   * The task's progress values as an async iterator, which ends when the future is done
+   * (finished, failed or cancelled): it never waits past the end. No Python counterpart.
+   *
+   * It starts with the latest value if one has arrived, then yields each new one in order.
+   * It holds one value at a time: a loop slower than the reports skips to the latest, and
+   * never misses the last value reported before the future completed. Leaving the loop
+   * (`break`) stops watching; the future is unaffected. It never throws: read the outcome
+   * from the future afterwards.
+   *
+   * @returns an async iterator of progress values (`unknown`: narrow them as the task sends).
+   * @example
+   * ```ts
+   * const future = pool.submit(tasks.sumTo, 1e9);
+   * for await (const fraction of future.progress()) console.log(`${Math.round((fraction as number) * 100)} %`);
+   * console.log(await future);
+   * ```
+   */
+  progress(): AsyncIterableIterator<unknown> {
+    return new ProgressIterator((onValue, onDone) => {
+      if (this.done()) return undefined;
+      const progress = (this.#progress ??= new ProgressState());
+      if (progress.listeners === undefined) progress.listeners = [onValue];
+      else progress.listeners.push(onValue);
+      const done: Listener = () => onDone();
+      addListener(this, done);
+      if (progress.has) onValue(progress.latest);
+      return () => {
+        removeListener(this, done);
+        const listeners = this.#progress?.listeners;
+        const index = listeners?.indexOf(onValue) ?? -1;
+        if (index !== -1) listeners?.splice(index, 1);
+      };
+    });
   }
 
   /**
@@ -457,6 +567,8 @@ export class Future<T> implements PromiseLike<T> {
     const rejectPromise = this.#rejectPromise;
     this.#listeners = undefined;
     this.#callbacks = undefined;
+    // Progress is over: later values are dropped, and its watchers hear the end below.
+    this.#progress = undefined;
     this.#resolvePromise = undefined;
     this.#rejectPromise = undefined;
     if (resolvePromise !== undefined && rejectPromise !== undefined) {
@@ -478,6 +590,14 @@ export class Future<T> implements PromiseLike<T> {
   #invoke(callback: (future: this) => void): void {
     try {
       callback(this);
+    } catch (error) {
+      this.#reportCallbackError(error);
+    }
+  }
+
+  #invokeProgress(callback: (value: unknown, future: this) => void, value: unknown): void {
+    try {
+      callback(value, this);
     } catch (error) {
       this.#reportCallbackError(error);
     }

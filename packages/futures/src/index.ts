@@ -20,11 +20,11 @@ export {
   type SubmitOptions,
   type WorkerInfo,
 } from './executor.js';
-export { Future, type DoneCallback, type FutureState } from './future.js';
+export { Future, type DoneCallback, type FutureState, type ProgressCallback } from './future.js';
 export type { MapIterable, MapOptions } from './map.js';
 export { isTaskRef, type MemberTasks, moduleTasks, type ModuleTasks, type Task, type TaskRef } from './tasks.js';
 export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from './process-pool.js';
-export { taskSignal } from './task-context.js';
+export { reportProgress, taskProgress, taskSignal } from './task-context.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './thread-pool.js';
 export { transferResult } from './transfer.js';
 export { WorkerThreadPoolExecutor, type WorkerThreadPoolExecutorOptions } from './worker-thread-pool.js';

@@ -4,7 +4,9 @@
  * to another process: its wire form in the parent ({@link toTaskSpec}), its function again
  * where it runs ({@link resolveTask}), and the hint added to the errors of shipped sources.
  * Also the option checks, so that every options object of every package rejects an unknown
- * key with the same message.
+ * key with the same message; and both ends of a task's progress for executors of their own:
+ * {@link setProgress} feeds a future, and a runner that publishes a {@link TaskContext} with
+ * {@link setCurrentTask} while a task runs gives it `taskSignal()` and `reportProgress()`.
  *
  * For those packages only: not part of the public API, and it may change in any release.
  *
@@ -14,7 +16,9 @@ export { builtFile, builtUrl } from './internal/built-file.js';
 export { addClosureHint } from './internal/function-source.js';
 export { childEnv, childExecArgv } from './internal/child-launch.js';
 export { aliasedOption, checkOptionKeys, checkOptionsObject } from './internal/validate.js';
+export { setProgress } from './future.js';
 export { resolveTask } from './worker-entry/runner.js';
+export { currentTask, type ProgressSink, setCurrentTask, TaskContext } from './task-context.js';
 export type { TaskSpec } from './worker-entry/protocol.js';
 export { toTaskSpec } from './worker-pool/options.js';
 export { type Destination, enableReduction, REDUCE, type Reducible, type Reduction, reduceValue, reviveValue } from './reduction.js';

@@ -2,8 +2,9 @@ import { availableParallelism } from 'node:os';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { BrokenThreadPool } from './errors.js';
 import { BASE_OPTION_KEYS, checkOptionKeys, Executor, type ExecutorOptions } from './executor.js';
-import type { Future } from './future.js';
+import { type Future, setProgress } from './future.js';
 import { describe } from './internal/validate.js';
+import { checkProgressValue, currentTask, enterEventLoopTask, NEVER_ABORTED, type RunningTask, setCurrentTask } from './task-context.js';
 import { loadTaskRef, type Task } from './tasks.js';
 
 /** Options of {@link ThreadPoolExecutor}. */
@@ -17,6 +18,36 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/**
+ * The running task of a ThreadPoolExecutor, as reportProgress() sees it. Many tasks share
+ * this event loop, so it names a task only while that task's synchronous part runs: after an
+ * await another task's part may be running. Following a task across its awaits would take
+ * AsyncLocalStorage, whose promise hooks (Node 20 and 22) slow every await of every task,
+ * reporting or not; an async task takes its reporter first, with taskProgress() (decision
+ * 0018). One object per pool, whose future changes with each task: no allocation per task.
+ */
+class EventLoopTask implements RunningTask {
+  future: Future<unknown> | undefined = undefined;
+
+  get signal(): AbortSignal {
+    return NEVER_ABORTED;
+  }
+
+  report(value: unknown): void {
+    checkProgressValue(value);
+    if (this.future !== undefined) setProgress(this.future, value);
+  }
+
+  reporter(): (value: unknown) => void {
+    const future = this.future;
+    return (value) => {
+      checkProgressValue(value);
+      // A done future drops the value: a report after the task ended goes nowhere.
+      if (future !== undefined) setProgress(future, value);
+    };
+  }
 }
 
 /**
@@ -41,6 +72,8 @@ export class ThreadPoolExecutor extends Executor {
   /** Task bodies still executing, including ones whose future already failed (aborted). */
   #active = 0;
   #onIdle: (() => void) | undefined;
+  /** What taskSignal() and reportProgress() see while a task's synchronous part runs. */
+  readonly #task = new EventLoopTask();
 
   /**
    * @param options - `maxWorkers` (default `min(32, availableParallelism() + 4)`),
@@ -78,16 +111,30 @@ export class ThreadPoolExecutor extends Executor {
     }
     future.setRunningOrNotifyCancel();
     this.#active++;
+    enterEventLoopTask(true);
     try {
       const task = typeof fn === 'function' ? fn : loadTaskRef(fn);
       const call = isThenable(task) ? await task : task;
-      let value = call(...args);
+      // Put back what was there: a task may submit (and p-limit may start) another one
+      // synchronously, or this pool may run inside a worker pool's task.
+      const outer = currentTask();
+      const outerFuture = this.#task.future;
+      this.#task.future = future;
+      setCurrentTask(this.#task);
+      let value: unknown;
+      try {
+        value = call(...args);
+      } finally {
+        this.#task.future = outerFuture;
+        setCurrentTask(outer);
+      }
       if (isThenable(value)) value = await value;
       // Still RUNNING unless an abort or timeout already failed it (submitWith).
       if (future.running()) future.setResult(value);
     } catch (error) {
       if (future.running()) future.setException(error);
     } finally {
+      enterEventLoopTask(false);
       if (--this.#active === 0 && this.#onIdle !== undefined) {
         this.#onIdle();
         this.#onIdle = undefined;

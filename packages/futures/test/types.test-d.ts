@@ -8,9 +8,12 @@ import {
   type FutureState,
   type MapIterable,
   moduleTasks,
+  type ProgressCallback,
+  reportProgress,
   type ReturnWhen,
   type Task,
   type TaskRef,
+  taskProgress,
   ThreadPoolExecutor,
   wait,
   WorkerExitError,
@@ -252,5 +255,27 @@ describe('errors', () => {
     expectTypeOf(error.signal).toEqualTypeOf<NodeJS.Signals | null>();
     expectTypeOf(error.pid).toEqualTypeOf<number | undefined>();
     expectTypeOf(error.threadId).toEqualTypeOf<number | undefined>();
+  });
+});
+
+describe('progress', () => {
+  test('the task side takes any value and returns nothing; taskProgress() returns a reporter', () => {
+    expectTypeOf(reportProgress).parameters.toEqualTypeOf<[value: unknown]>();
+    expectTypeOf(reportProgress).returns.toBeVoid();
+    expectTypeOf(taskProgress()).toEqualTypeOf<(value: unknown) => void>();
+  });
+
+  test('the future side: values are unknown, the callback gets the typed future, the iterator is async', () => {
+    const future = executor.submit(add, 1, 2);
+    future.addProgressCallback((value, f) => {
+      expectTypeOf(value).toBeUnknown();
+      expectTypeOf(f).toEqualTypeOf<Future<number>>();
+    });
+    expectTypeOf(future.progress()).toEqualTypeOf<AsyncIterableIterator<unknown>>();
+    expectTypeOf<ProgressCallback<number>>().toEqualTypeOf<(value: unknown, future: Future<number>) => void>();
+    executor.on('progress', (f, value) => {
+      expectTypeOf(f).toEqualTypeOf<Future<unknown>>();
+      expectTypeOf(value).toBeUnknown();
+    });
   });
 });

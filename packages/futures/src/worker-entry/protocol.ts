@@ -9,13 +9,17 @@
  *  run { tasks, jobs: [{ id, task, args | items }] } ─▶ runs jobs one after another, in order,
  *                                                    each once it won its claim (claims.ts)
  *  abort { id, seq }                 ────────────▶  aborts that job's AbortSignal
- *                                    ◀────────────  results { results: [{ id, values, errors?, ms }], skipped? }
+ *                                    ◀────────────  results { results: [{ id, values, errors?, ms }], skipped?, progress? }
  *  (channel closes)                  ────────────▶  exits
  * ```
  *
  * Several jobs travel in one `run` message, and the results of jobs that finish in the same
  * turn of the worker's event loop travel in one `results` message: one IPC round trip then
  * carries many tasks, which is how dispatch beats one-message-per-task pools.
+ *
+ * A task's progress (`reportProgress`) rides in `results` too: the latest value per job, sent
+ * with the next message or at most every PROGRESS_INTERVAL_MS while the job runs (runner.ts),
+ * and applied before the message's results, so a job's last value precedes its outcome.
  *
  * Everything here is plain data, so it crosses both structured clone (worker threads,
  * `serialization: 'advanced'`) and JSON (`serialization: 'json'`).
@@ -91,7 +95,12 @@ export type FromWorker =
        * (claims.ts): the pool learns it here too, should the agent's answer never arrive.
        */
       readonly skipped?: readonly number[];
+      /** The latest progress value of each job that reported since the last message, in order. */
+      readonly progress?: readonly ProgressEntry[];
     };
+
+/** A job's latest progress value (reportProgress), by job id. */
+export type ProgressEntry = readonly [id: number, value: unknown];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

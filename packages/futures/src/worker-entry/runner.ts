@@ -8,12 +8,20 @@ import { reviveValue } from '../reduction.js';
 import { serializeError } from '../internal/remote-error.js';
 import { addClosureHint, compileFunction } from '../internal/function-source.js';
 import type { Claims } from './claims.js';
-import type { FromWorker, ItemError, Job, JobResult, TaskSpec, ToWorker } from './protocol.js';
+import type { FromWorker, ItemError, Job, JobResult, ProgressEntry, TaskSpec, ToWorker } from './protocol.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
 /** The longest a finished job's outcome waits for others to share its message. */
 const MAX_HOLD_MS = 0.2;
+
+/**
+ * The least time between two messages that a running task's progress sends by itself. A
+ * report in between only replaces the job's held value, which leaves with the next message
+ * (the job's result, or the timer): a task reporting in a tight loop costs a Map.set and a
+ * clock read per report, and one message per interval.
+ */
+export const PROGRESS_INTERVAL_MS = 20;
 
 /**
  * How a runner sends; throws (synchronously) if the message cannot be serialized.
@@ -98,7 +106,14 @@ export class Runner {
   readonly #claims: Claims | undefined;
   #running = false;
   /** The job running now (one at a time), so an abort can reach it. */
-  #current: { readonly seq: number; readonly context: TaskContext } | undefined;
+  #current: { readonly seq: number; readonly id: number; readonly context: TaskContext } | undefined;
+  /**
+   * Every job's progress sink: the job reporting is the one running (its context is closed
+   * when it ends), so one function serves them all, without a closure per job.
+   */
+  readonly #sink = (value: unknown): void => {
+    if (this.#current !== undefined) this.#report(this.#current.id, value);
+  };
   /** Seqs passed without running since the last message (the pool took them back). */
   #skipped: number[] = [];
   readonly #tasks = new Map<number, KnownTask>();
@@ -106,6 +121,13 @@ export class Runner {
   #flushScheduled = false;
   /** When the oldest outcome in `#pending` was recorded (performance.now()). */
   #pendingSince = 0;
+  /** The latest progress value not yet sent, by job id, in the order the jobs ran. */
+  #progress = new Map<number, unknown>();
+  /** When a message last carried progress (performance.now()). */
+  #progressSentAt = -Infinity;
+  #progressTimer = false;
+  /** The last job a dropped (unsendable) progress value was warned about. */
+  #warnedProgress = -1;
   /** Jobs wait for the initializer; `false` once it failed (the pool breaks, nothing runs). */
   #initialized: Promise<boolean> = Promise.resolve(true);
 
@@ -144,12 +166,39 @@ export class Runner {
    * finished before the fatal one then count as done, and the pool blames the right job.
    */
   flush(): void {
-    if (this.#pending.length === 0 && this.#skipped.length === 0) return;
+    if (this.#pending.length === 0 && this.#skipped.length === 0 && this.#progress.size === 0) return;
     const results = this.#pending;
     const skipped = this.#skipped;
+    let progress: ProgressEntry[] | undefined;
+    if (this.#progress.size > 0) {
+      progress = [...this.#progress];
+      this.#progress.clear();
+      this.#progressSentAt = performance.now();
+    }
     this.#pending = [];
     this.#skipped = [];
-    this.#sendResults(results, skipped);
+    this.#sendResults(results, skipped, progress);
+  }
+
+  /**
+   * A running job reported progress. Its value is held (only the latest per job) and leaves
+   * with the next message; if none has carried progress for PROGRESS_INTERVAL_MS, it leaves
+   * now, from inside the report: a CPU-bound task never yields to a timer while it runs.
+   */
+  #report(id: number, value: unknown): void {
+    this.#progress.set(id, value);
+    const since = performance.now() - this.#progressSentAt;
+    if (since >= PROGRESS_INTERVAL_MS) {
+      this.flush();
+      return;
+    }
+    if (this.#progressTimer) return;
+    // An async task that reports and then waits: its value goes when the interval is over.
+    this.#progressTimer = true;
+    setTimeout(() => {
+      this.#progressTimer = false;
+      if (this.#progress.size > 0) this.flush();
+    }, PROGRESS_INTERVAL_MS - since).unref();
   }
 
   /**
@@ -213,8 +262,8 @@ export class Runner {
         // one running, time the wrong one, and try to take back this one. Send them first,
         // unless this task is known to be short.
         if (this.#pending.length > 0 && !((this.#tasks.get(job.task)?.lastMs ?? Infinity) < MAX_HOLD_MS)) this.flush();
-        const context = new TaskContext();
-        this.#current = { seq, context };
+        const context = new TaskContext(this.#sink);
+        this.#current = { seq, id: job.id, context };
         setCurrentTask(context);
         // A job that first loads its task (a module import) would tell the pool nothing
         // about how long the task itself runs: only jobs of known tasks are timed.
@@ -226,6 +275,8 @@ export class Runner {
           // Sync tasks (the common CPU-bound case) finish without a single await.
           if (isThenable(items)) items = await items;
         } finally {
+          // A report from something the task left behind (a timer) is dropped from now on.
+          context.close();
           setCurrentTask(undefined);
           this.#current = undefined;
         }
@@ -333,8 +384,10 @@ export class Runner {
     });
   }
 
-  #sendResults(results: JobResult[], skipped: number[]): void {
-    const extra = skipped.length > 0 ? { skipped } : {};
+  #sendResults(results: JobResult[], skipped: number[], progress: ProgressEntry[] | undefined): void {
+    const extra: { skipped?: number[]; progress?: ProgressEntry[] } = {};
+    if (skipped.length > 0) extra.skipped = skipped;
+    if (progress !== undefined) extra.progress = progress;
     const transfer: TransferListItem[] = [];
     for (const { values } of results) {
       for (const value of values) {
@@ -345,9 +398,29 @@ export class Runner {
     try {
       this.#send({ type: 'results', results, ...extra }, transfer.length > 0 ? transfer : undefined);
     } catch {
-      // Some value cannot be serialized: find it, and fail only that item, saying which.
+      // Some value cannot be serialized: find it, and fail only that item, saying which. A
+      // progress value that cannot be sent is dropped (the task has moved on), with a warning.
+      if (extra.progress !== undefined) extra.progress = this.#sendableProgress(extra.progress);
       this.#send({ type: 'results', results: results.map((result) => this.#sendable(result)), ...extra });
     }
+  }
+
+  #sendableProgress(progress: readonly ProgressEntry[]): ProgressEntry[] {
+    return progress.filter(([id, value]) => {
+      try {
+        this.#checkSendable(value);
+        return true;
+      } catch (error) {
+        if (this.#warnedProgress !== id) {
+          this.#warnedProgress = id;
+          const reason = error instanceof Error ? error.message : String(error);
+          process.emitWarning(`a progress value reported by a task could not be sent to the pool and was dropped: ${reason}`, {
+            code: 'CONCURRENT_PROGRESS_UNSENDABLE',
+          });
+        }
+        return false;
+      }
+    });
   }
 
   /** `result` with every value or error that cannot be serialized replaced by an error saying so. */

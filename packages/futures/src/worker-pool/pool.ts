@@ -38,7 +38,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { type BrokenExecutor, CancelledError, type TimeoutError, WorkerExitError } from '../errors.js';
 import type { WorkerInfo } from '../executor.js';
-import type { Future } from '../future.js';
+import { type Future, setProgress } from '../future.js';
 import type { Batch, ChunkResult } from '../map.js';
 import { startTimer } from '../internal/timer.js';
 import { deserializeError } from '../internal/remote-error.js';
@@ -588,6 +588,9 @@ export class WorkerPool {
         );
         return;
       case 'results':
+        // Progress first: a job's last value must reach its future before its result does.
+        if (message.progress !== undefined) this.#onProgress(worker, message.progress);
+        if (message.results.length === 0 && message.skipped === undefined) return;
         for (const result of message.results) this.#onResult(worker, result);
         // Taken back, as the worker found when it reached them; the agent's answer usually
         // said so first (then they are gone from inflight already).
@@ -598,6 +601,17 @@ export class WorkerPool {
         }
         this.#afterProgress(worker);
         return;
+    }
+  }
+
+  /** Hands each job's latest progress value to its future (dropped if it is done). */
+  #onProgress(worker: PoolWorker, progress: unknown): void {
+    if (!Array.isArray(progress)) return;
+    for (const entry of progress as unknown[]) {
+      if (!Array.isArray(entry)) continue;
+      const [id, value] = entry as [unknown, unknown];
+      const job = worker.inflight.find((held) => held.id === id);
+      if (job !== undefined) setProgress(job.future, value);
     }
   }
 
