@@ -17,7 +17,7 @@ import { checkOptionKeys } from '@concurrent/futures/internal';
 import { type JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { Redis as IORedis, type RedisOptions } from 'ioredis';
 import { type Connection, describeConnection, redisOptions } from './connection.js';
-import { decodeValue, encodeValue, errorFromReason, type JobData, type JobResult, taskToWire } from './wire.js';
+import { decodeOutcome, decodeValue, encodeValue, errorFromReason, type JobData, type JobResult, type Outcome, type TaskWire, taskToWire } from './wire.js';
 
 /** Options of {@link DistributedExecutor}. */
 export interface DistributedExecutorOptions {
@@ -63,9 +63,17 @@ export class RedisUnavailableError extends Error {
 RedisUnavailableError.prototype.name = 'RedisUnavailableError';
 
 interface Pending {
-  readonly future: Future<unknown>;
+  /** One future, or one per call of a batch (a `map` chunk). */
+  readonly futures: readonly Future<unknown>[];
+  readonly batch: boolean;
   /** When it was handed to Redis (ms, performance.now()); undefined while not yet added. */
   since: number | undefined;
+}
+
+/** A run of map/starmap input, as the base Executor hands it to `submitBatch`. */
+interface Batch {
+  readonly items: readonly unknown[];
+  readonly spread: boolean;
 }
 
 /** Reconciliation reads at most this many jobs per tick. */
@@ -153,22 +161,39 @@ export class DistributedExecutor extends Executor {
   }
 
   protected override schedule(future: Future<unknown>, fn: Task<unknown[], unknown>, args: unknown[]): void {
-    let data: JobData;
+    this.#enqueue([future], fn, (task) => ({ c: 1, task, args: encodeValue(args) }), false);
+  }
+
+  /** A map chunk of more than one item is one job: its calls run side by side on one worker. */
+  protected override submitBatch(fn: Task<unknown[], unknown>, batch: Batch): Future<unknown>[] {
+    if (batch.items.length === 1) return super.submitBatch(fn, batch) as Future<unknown>[];
+    const futures = batch.items.map(() => this.createFuture(fn));
+    const calls = batch.items.map((item) => (batch.spread ? (item as unknown[]) : [item]));
+    this.#enqueue(futures, fn, (task) => ({ c: 1, task, batch: encodeValue(calls) }), true);
+    return futures;
+  }
+
+  #enqueue(futures: readonly Future<unknown>[], fn: Task<unknown[], unknown>, data: (task: TaskWire) => JobData, batch: boolean): void {
+    let job: JobData;
     try {
-      data = { c: 1, task: taskToWire(fn, this.#root), args: encodeValue(args) };
+      job = data(taskToWire(fn, this.#root));
     } catch (error) {
-      future.setRunningOrNotifyCancel();
-      future.setException(error instanceof Error ? new TypeError(`the task could not be sent: ${error.message}`, { cause: error }) : error);
+      const failure = error instanceof Error ? new TypeError(`the task could not be sent: ${error.message}`, { cause: error }) : error;
+      for (const future of futures) if (future.setRunningOrNotifyCancel()) future.setException(failure);
       return;
     }
     const id = `${this.#prefix}-${String(++this.#counter)}`;
-    this.#pending.set(id, { future, since: undefined });
-    future.addDoneCallback(() => {
-      if (!future.cancelled()) return;
-      // Not started: take the job back (a job a worker has locked stays; its result is dropped).
-      if (this.#pending.delete(id)) void this.#queue?.remove(id).catch(() => undefined);
-    });
-    this.#toAdd.push({ id, data });
+    const entry: Pending = { futures, batch, since: undefined };
+    this.#pending.set(id, entry);
+    for (const future of futures) {
+      future.addDoneCallback(() => {
+        // Every call cancelled before it started: take the job back (a job a worker has
+        // locked stays; its result is dropped).
+        if (!future.cancelled() || !futures.every((f) => f.cancelled())) return;
+        if (this.#pending.get(id) === entry && this.#pending.delete(id)) void this.#queue?.remove(id).catch(() => undefined);
+      });
+    }
+    this.#toAdd.push({ id, data: job });
     if (this.#toAdd.length === 1) queueMicrotask(() => void this.#flush());
   }
 
@@ -239,7 +264,7 @@ export class DistributedExecutor extends Executor {
   }
 
   async #flush(): Promise<void> {
-    const batch = this.#toAdd.filter(({ id }) => this.#pending.get(id)?.future.cancelled() === false);
+    const batch = this.#toAdd.filter(({ id }) => this.#pending.has(id));
     this.#toAdd = [];
     if (batch.length === 0) return;
     try {
@@ -255,29 +280,47 @@ export class DistributedExecutor extends Executor {
         if (entry !== undefined) entry.since = now;
       }
     } catch (error) {
-      for (const { id } of batch) {
-        const entry = this.#pending.get(id);
-        if (entry === undefined) continue;
-        this.#pending.delete(id);
-        if (entry.future.setRunningOrNotifyCancel()) entry.future.setException(error);
-      }
+      for (const { id } of batch) this.#fail(id, error);
     }
   }
 
   #started(jobId: string): void {
-    const entry = this.#pending.get(jobId);
-    if (entry !== undefined && entry.future.state === 'PENDING') entry.future.setRunningOrNotifyCancel();
+    for (const future of this.#pending.get(jobId)?.futures ?? []) if (future.state === 'PENDING') future.setRunningOrNotifyCancel();
   }
 
   #completed(jobId: string, returnvalue: unknown): void {
-    const entry = this.#take(jobId);
-    if (entry === undefined) return;
+    const batch = this.#pending.get(jobId)?.batch === true;
+    const futures = this.#take(jobId);
+    if (futures === undefined) return;
     try {
       const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult;
-      entry.future.setResult(decodeValue(result.value));
+      if (!batch && 'value' in result) {
+        const value = decodeValue(result.value);
+        for (const future of futures) future?.setResult(value);
+        return;
+      }
+      if (batch && 'outcomes' in result) {
+        // Each call's outcome to its own future (a cancelled one is left alone).
+        const outcomes = decodeValue(result.outcomes) as Outcome[];
+        futures.forEach((future, i) => {
+          const outcome = outcomes[i];
+          if (future === undefined || outcome === undefined) return;
+          const decoded = decodeOutcome(outcome, jobId);
+          if (decoded.ok) future.setResult(decoded.value);
+          else future.setException(decoded.error);
+        });
+        return;
+      }
+      throw new TypeError('unexpected shape');
     } catch (error) {
-      entry.future.setException(new TypeError(`job ${jobId} returned a value that is not a result of this library`, { cause: error }));
+      const failure = new TypeError(`job ${jobId} returned a value that is not a result of this library`, { cause: error });
+      for (const future of futures) if (future !== undefined && !future.done()) future.setException(failure);
     }
+  }
+
+  /** Fails every future of a job that failed as a whole (or vanished). */
+  #fail(jobId: string, error: unknown): void {
+    for (const future of this.#take(jobId) ?? []) future?.setException(error);
   }
 
   async #failed(jobId: string, failedReason: string | undefined): Promise<void> {
@@ -287,19 +330,18 @@ export class DistributedExecutor extends Executor {
       const state = await this.#queue!.getJobState(jobId).catch(() => 'unknown');
       if (state !== 'failed') return;
     }
-    const entry = this.#take(jobId);
-    entry?.future.setException(errorFromReason(failedReason, jobId));
+    this.#fail(jobId, errorFromReason(failedReason, jobId));
   }
 
-  /** The pending entry of a job that ended, running (so it can be completed), or undefined if it is not ours or was cancelled. */
-  #take(jobId: string): Pending | undefined {
+  /**
+   * The futures of a job that ended, by position, each running (so it can be completed), or
+   * undefined where it was already done (cancelled); undefined if the job is not ours.
+   */
+  #take(jobId: string): (Future<unknown> | undefined)[] | undefined {
     const entry = this.#pending.get(jobId);
     if (entry === undefined) return undefined;
     this.#pending.delete(jobId);
-    const future = entry.future;
-    if (future.done()) return undefined;
-    if (!future.running() && !future.setRunningOrNotifyCancel()) return undefined;
-    return entry;
+    return entry.futures.map((future) => (future.done() || (!future.running() && !future.setRunningOrNotifyCancel()) ? undefined : future));
   }
 
   /** Reads the state of the jobs that waited long (all of them after a reconnect) and settles what ended. */
@@ -321,12 +363,12 @@ export class DistributedExecutor extends Executor {
         const entry = this.#pending.get(id);
         if (entry === undefined) continue;
         if (job === undefined || job === null) {
-          this.#take(id)?.future.setException(new JobLostError(`job ${id} of queue '${this.queueName}' is gone from Redis (removed, or expired) before its result was read`));
+          this.#fail(id, new JobLostError(`job ${id} of queue '${this.queueName}' is gone from Redis (removed, or expired) before its result was read`));
           continue;
         }
         const state = await job.getState();
         if (state === 'completed') this.#completed(id, job.returnvalue);
-        else if (state === 'failed') this.#take(id)?.future.setException(errorFromReason(job.failedReason, id));
+        else if (state === 'failed') this.#fail(id, errorFromReason(job.failedReason, id));
         else if (state === 'active') this.#started(id);
         // Seen now: the next look is one reconcile period away.
         if (this.#pending.has(id)) entry.since = performance.now();

@@ -16,20 +16,44 @@ import { deserializeError, serializeError, toTaskSpec } from '@concurrent/future
 /** A task on the wire: a module path under the worker's root and an export, or a function's source. */
 export type TaskWire = { readonly path: string; readonly name: string } | { readonly source: string };
 
-/** A job's data. */
-export interface JobData {
-  /** Format version. */
-  readonly c: 1;
-  readonly task: TaskWire;
-  /** The argument array, v8-serialized, base64. */
-  readonly args: string;
+/** A job's data: one call, or a batch of calls (a `map` chunk). */
+export type JobData =
+  | {
+      /** Format version. */
+      readonly c: 1;
+      readonly task: TaskWire;
+      /** The argument array, v8-serialized, base64. */
+      readonly args: string;
+    }
+  | {
+      readonly c: 1;
+      readonly task: TaskWire;
+      /** The argument arrays of each call, v8-serialized, base64. */
+      readonly batch: string;
+    };
+
+/** A job's return value: the value of one call, or the outcome of each call of a batch. */
+export type JobResult =
+  | {
+      readonly c: 1;
+      /** The value, v8-serialized, base64. */
+      readonly value: string;
+    }
+  | {
+      readonly c: 1;
+      /** The {@link Outcome}s, v8-serialized, base64. */
+      readonly outcomes: string;
+    };
+
+/** One call of a batch: its value, or its error as the pools' codec makes it. */
+export type Outcome = { readonly v: unknown } | { readonly e: unknown };
+
+export function encodeOutcome(settled: PromiseSettledResult<unknown>): Outcome {
+  return settled.status === 'fulfilled' ? { v: settled.value } : { e: serializeError(settled.reason) };
 }
 
-/** A job's return value. */
-export interface JobResult {
-  readonly c: 1;
-  /** The value, v8-serialized, base64. */
-  readonly value: string;
+export function decodeOutcome(outcome: Outcome, jobId: string): { ok: true; value: unknown } | { ok: false; error: unknown } {
+  return 'v' in outcome ? { ok: true, value: outcome.v } : { ok: false, error: deserializeError(outcome.e, { origin: `distributed job ${jobId}` }) };
 }
 
 const FAILURE_MARK = '@concurrent/distributed:';

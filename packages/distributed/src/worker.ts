@@ -10,7 +10,7 @@ import { type Executor, ProcessPoolExecutor, type Task, type TaskRef, ThreadPool
 import { resolveTask } from '@concurrent/futures/internal';
 import { type Job, Worker } from 'bullmq';
 import { type Connection, redisOptions } from './connection.js';
-import { decodeValue, encodeValue, failureError, type JobData, type JobResult, taskFromWire } from './wire.js';
+import { decodeValue, encodeOutcome, encodeValue, failureError, type JobData, type JobResult, taskFromWire } from './wire.js';
 
 /** Where a worker runs its jobs. */
 export type ExecutorKind = 'loop' | 'thread' | 'process';
@@ -82,6 +82,12 @@ export async function startWorker(options: WorkerOptions): Promise<DistributedWo
       const data = job.data;
       const wired = taskFromWire(data.task, root);
       const task = ('source' in wired ? await resolveTask({ kind: 'source', source: wired.source }) : wired) as Task<unknown[], unknown>;
+      if ('batch' in data) {
+        // A map chunk: its calls run side by side on the local executor, each with its own outcome.
+        const calls = decodeValue(data.batch) as unknown[][];
+        const settled = await Promise.allSettled(calls.map((args) => executor.submit(task, ...args)));
+        return { c: 1, outcomes: encodeValue(settled.map(encodeOutcome)) };
+      }
       const args = decodeValue(data.args) as unknown[];
       const value = await executor.submit(task, ...args);
       return { c: 1, value: encodeValue(value) };

@@ -67,6 +67,28 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
     expect(await ex.map(tasks.fib, [1, 2, 3, 4, 5])).toEqual([1, 1, 2, 3, 5]);
   });
 
+  it('map with chunksize sends one job per chunk; each item keeps its own value or error, in order', async () => {
+    const queue = newQueue();
+    await worker(queue);
+    const ex = executor(queue);
+    // Finished jobs stay in Redis (retainMs): their count is the number of jobs sent.
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } });
+    cleanups.push(() => q.close());
+    expect(await ex.map(tasks.fib, [1, 2, 3, 4, 5, 6, 7], { chunksize: 3 })).toEqual([1, 1, 2, 3, 5, 8, 13]);
+    expect(await q.getCompletedCount()).toBe(3);
+    // In one chunk, the first call's value comes first, then the second's error ends the iteration.
+    const divide = (a: number, b: number): Promise<number> => (b === 0 ? Promise.reject(new RangeError('b is 0')) : Promise.resolve(a / b));
+    const seen: unknown[] = [];
+    try {
+      for await (const v of ex.starmap(divide, [[6, 3], [1, 0]], { chunksize: 2 })) seen.push(v);
+    } catch (error) {
+      seen.push(error);
+    }
+    expect(seen[0]).toBe(2);
+    expect(seen[1]).toBeInstanceOf(RangeError);
+    expect(await q.getCompletedCount()).toBe(4);
+  });
+
   it("a task's error arrives with its class, message, code, cause and stack", async () => {
     const queue = newQueue();
     await worker(queue, { executor: 'process' });
