@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Executor, type Future, type Task } from '@concurrent/futures';
-import { checkOptionKeys } from '@concurrent/futures/internal';
+import { checkOptionKeys, setProgress } from '@concurrent/futures/internal';
 import { type JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { Redis as IORedis, type RedisOptions } from 'ioredis';
 import { type Connection, describeConnection, redisOptions } from './connection.js';
@@ -255,6 +255,7 @@ export class DistributedExecutor extends Executor {
         this.#readAll = true;
       });
       events.on('active', ({ jobId }) => this.#started(jobId));
+      events.on('progress', ({ jobId, data }) => this.#progress(jobId, data));
       events.on('completed', ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue));
       events.on('failed', ({ jobId, failedReason }) => void this.#failed(jobId, failedReason));
       this.#queue = queue;
@@ -286,6 +287,25 @@ export class DistributedExecutor extends Executor {
 
   #started(jobId: string): void {
     for (const future of this.#pending.get(jobId)?.futures ?? []) if (future.state === 'PENDING') future.setRunningOrNotifyCancel();
+  }
+
+  /** A task's `reportProgress()`, through its job's BullMQ progress (single calls; a batch reports nothing). */
+  #progress(jobId: string, data: unknown): void {
+    const entry = this.#pending.get(jobId);
+    const future = entry?.batch === false ? entry.futures[0] : undefined;
+    if (future === undefined || future.done()) return;
+    let value: unknown;
+    try {
+      const wire = (typeof data === 'string' ? JSON.parse(data) : data) as { c?: unknown; value?: unknown } | null;
+      // Progress set on the job by something else than our worker: not a report of the task.
+      if (wire === null || typeof wire !== 'object' || wire.c !== 1 || typeof wire.value !== 'string') return;
+      value = decodeValue(wire.value);
+    } catch {
+      return;
+    }
+    // Progress means it runs, even if its 'active' event has not come yet.
+    if (future.state === 'PENDING' && !future.setRunningOrNotifyCancel()) return;
+    setProgress(future, value);
   }
 
   #completed(jobId: string, returnvalue: unknown): void {

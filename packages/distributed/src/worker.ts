@@ -63,6 +63,37 @@ function localExecutor(kind: ExecutorKind, maxWorkers: number, initializer: Task
 }
 
 /**
+ * What a task reports with `reportProgress()` becomes its job's BullMQ progress (which the
+ * executor's event reader turns into the future's progress). At most one update is in flight:
+ * reports that come meanwhile are coalesced into the latest, which follows it.
+ */
+function progressTo(job: Job<JobData>): { report: (value: unknown) => void; drained: () => Promise<void> } {
+  let sending: Promise<void> | undefined;
+  let next: { value: unknown } | undefined;
+  const send = (value: unknown): void => {
+    sending = job
+      .updateProgress({ c: 1, value: encodeValue(value) })
+      .catch(() => undefined)
+      .then(() => {
+        sending = undefined;
+        const waiting = next;
+        next = undefined;
+        if (waiting !== undefined) send(waiting.value);
+      });
+  };
+  return {
+    report: (value) => {
+      if (sending !== undefined) next = { value };
+      else send(value);
+    },
+    // The result must not overtake the last report: the caller would never see it.
+    drained: async () => {
+      while (sending !== undefined) await sending;
+    },
+  };
+}
+
+/**
  * Starts a worker: it takes jobs of `queue` and runs them on a local executor until `close()`.
  *
  * @example
@@ -89,7 +120,11 @@ export async function startWorker(options: WorkerOptions): Promise<DistributedWo
         return { c: 1, outcomes: encodeValue(settled.map(encodeOutcome)) };
       }
       const args = decodeValue(data.args) as unknown[];
-      const value = await executor.submit(task, ...args);
+      const future = executor.submit(task, ...args);
+      const progress = progressTo(job);
+      future.addProgressCallback(progress.report);
+      const value = await future;
+      await progress.drained();
       return { c: 1, value: encodeValue(value) };
     } catch (error) {
       throw failureError(error);

@@ -89,6 +89,19 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
     expect(await q.getCompletedCount()).toBe(4);
   });
 
+  it.each(['loop', 'process'] as const)('progress a task reports on a %s worker reaches its future, in order, the last value before the result', async (kind) => {
+    const queue = newQueue();
+    await worker(queue, { executor: kind });
+    const ex = executor(queue);
+    const future = ex.submit(tasks.countTo, 5);
+    const seen: unknown[] = [];
+    future.addProgressCallback((value) => seen.push(value));
+    expect(await future).toBe('counted');
+    expect(seen.at(-1)).toBe(5);
+    expect(seen).toEqual([...seen].sort((a, b) => (a as number) - (b as number)));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it("a task's error arrives with its class, message, code, cause and stack", async () => {
     const queue = newQueue();
     await worker(queue, { executor: 'process' });
