@@ -18,7 +18,7 @@ export { childEnv, childExecArgv } from './internal/child-launch.js';
 export { aliasedOption, checkOptionKeys, checkOptionsObject } from './internal/validate.js';
 export { setProgress } from './future.js';
 export { resolveTask } from './worker-entry/runner.js';
-export { currentTask, type ProgressSink, setCurrentTask, TaskContext } from './task-context.js';
+export { currentTask, type ProgressSink, type RunningTask, setCurrentTask, TaskContext } from './task-context.js';
 export type { TaskSpec } from './worker-entry/protocol.js';
 export { toTaskSpec } from './worker-pool/options.js';
 export { type Destination, enableReduction, REDUCE, type Reducible, type Reduction, reduceValue, reviveValue } from './reduction.js';
