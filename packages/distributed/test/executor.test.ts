@@ -194,6 +194,33 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
     expect(ex.pendingJobs).toBe(0);
   });
 
+  it('concurrent-worker on SIGTERM finishes the job it runs (its result arrives), then exits 0', async () => {
+    const queue = newQueue();
+    const ex = executor(queue);
+    const cli: ChildProcess = spawn(process.execPath, [CLI, '--connection', redis.url, '--queue', queue, '--executor', 'loop', '--concurrency', '1', '--root', ROOT], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+      await exited;
+    });
+    await new Promise<void>((resolve) => cli.stdout!.once('data', () => resolve()));
+    const dir = mkdtempSync(join(tmpdir(), 'concurrent-dist-'));
+    const started = new Promise<void>((resolve) => {
+      const watcher = watch(dir, () => {
+        watcher.close();
+        resolve();
+      });
+    });
+    const running = ex.submit(tasks.holdUntilGo, dir);
+    await started;
+    cli.kill('SIGTERM');
+    writeFileSync(join(dir, 'go'), '');
+    expect(await running).toBe(cli.pid);
+    expect(await exited).toBe(0);
+  });
+
   it('two executors on one queue each get their own results', async () => {
     const queue = newQueue();
     await worker(queue);
