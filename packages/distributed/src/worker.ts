@@ -28,7 +28,7 @@ export interface WorkerOptions {
   /** The directory task module paths are relative to. Default: `process.cwd()`. */
   readonly root?: string | undefined;
   /** Runs in each worker of the local executor before its first job. */
-  readonly initializer?: TaskRef | undefined;
+  readonly initializer?: TaskRef<never, unknown> | undefined;
   readonly initargs?: readonly unknown[] | undefined;
   /** BullMQ's lock duration (ms): a job whose worker stops renewing it for this long counts as stalled. Default 30,000. */
   readonly lockDurationMs?: number | undefined;
@@ -48,7 +48,7 @@ export interface DistributedWorker extends AsyncDisposable {
   close(options?: { force?: boolean }): Promise<void>;
 }
 
-function localExecutor(kind: ExecutorKind, maxWorkers: number, initializer: TaskRef | undefined, initargs: readonly unknown[]): Executor {
+function localExecutor(kind: ExecutorKind, maxWorkers: number, initializer: TaskRef<never, unknown> | undefined, initargs: readonly unknown[]): Executor {
   const options = { maxWorkers, ...(initializer === undefined ? {} : { initializer, initargs: [...initargs] }) };
   switch (kind) {
     case 'loop':

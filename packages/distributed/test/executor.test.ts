@@ -221,6 +221,13 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
     expect(await exited).toBe(0);
   });
 
+  it("a worker's initializer runs in each of its local workers before their first job", async () => {
+    const queue = newQueue();
+    await worker(queue, { executor: 'process', initializer: tasks.init, initargs: ['ready'] });
+    const ex = executor(queue);
+    expect(await Promise.all([ex.submit(tasks.readInit), ex.submit(tasks.readInit)])).toEqual(['ready', 'ready']);
+  });
+
   it('two executors on one queue each get their own results', async () => {
     const queue = newQueue();
     await worker(queue);
