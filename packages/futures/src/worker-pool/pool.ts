@@ -739,38 +739,9 @@ export class WorkerPool {
     // Not on a worker: it is back in the queue (its worker died), where it is dropped.
     if (worker === undefined) return;
     job.stopped = true;
-    // Handed over ahead of time and maybe not started: take it back through its claim, so it
-    // never runs. An abort message alone could come too late: a worker that finishes the job
-    // ahead starts the next one it holds before it reads its messages.
-    if (worker.inflight.indexOf(job) > 0 && !job.reclaiming) {
-      job.reclaiming = true;
-      if (worker.handle.reclaim([job.seq], (revoked) => this.#dropStopped(worker, job, revoked.includes(job.seq)))) return;
-      job.reclaiming = false;
-    }
-    this.#sendAbort(worker, job);
-  }
-
-  #sendAbort(worker: PoolWorker, job: PoolJob): void {
     worker.handle.send({ type: 'abort', id: job.id, seq: job.seq });
     clearTimer(job);
     this.#armTimeout(worker);
-  }
-
-  /** The answer to taking back a stopped job: revoked (it never ran: forget it), or already started (stop it). */
-  #dropStopped(worker: PoolWorker, job: PoolJob, revoked: boolean): void {
-    job.reclaiming = false;
-    const index = worker.inflight.indexOf(job);
-    // Answered meanwhile (it ran to its end), or requeued and dropped (the worker died).
-    if (index === -1 || !this.#workers.has(worker)) return;
-    if (!revoked) {
-      this.#sendAbort(worker, job);
-      return;
-    }
-    worker.inflight.splice(index, 1);
-    worker.revoked.add(job.seq);
-    clearTimer(job);
-    this.#armTimeout(worker);
-    this.#scheduleDispatch();
   }
 
   #onExit(worker: PoolWorker, exitCode: number | null, signal: NodeJS.Signals | null): void {
