@@ -1,6 +1,7 @@
 import type { Suite } from '../harness/types.js';
 import { cpu } from './cpu.js';
 import { cpuTail } from './cpu-tail.js';
+import { distributed } from './distributed.js';
 import { headOfLine } from './head-of-line.js';
 import { manager } from './manager.js';
 import { map } from './map.js';
@@ -18,10 +19,11 @@ import { tiny } from './tiny.js';
  * poolifier, p-limit) and Python (ProcessPoolExecutor, ThreadPoolExecutor,
  * multiprocessing.Pool); map with chunksize; CPU speedup; a big payload; start-up; and
  * multiprocessing's Pool.map against Python's; issue 9's short tasks beside a long one (taken
- * back from a busy worker) and the tail of a CPU-bound run against the raw floors.
+ * back from a busy worker) and the tail of a CPU-bound run against the raw floors; issue 13's
+ * DistributedExecutor on a loopback Redis against raw BullMQ and Celery.
  */
 export const pools: Suite = {
   name: 'pools',
   title: 'Pools: our executors against raw IPC, the peers and Python',
-  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail, sharing, sync, manager],
+  cases: [tiny, map, cpu, payload, startup, poolMap, headOfLine, cpuTail, sharing, sync, manager, distributed],
 };
