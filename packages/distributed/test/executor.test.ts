@@ -51,6 +51,30 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
     return e;
   }
   const newQueue = (): string => `q${String(++queues)}-${String(process.pid)}`;
+  /** A concurrent-worker process on `queue` (event loop, one job at a time), once it said it takes jobs; `exited` resolves with its exit code. */
+  async function cliWorker(queue: string, extra: readonly string[] = []): Promise<{ cli: ChildProcess; exited: Promise<number | null> }> {
+    const cli = spawn(process.execPath, [CLI, '--connection', redis.url, '--queue', queue, '--executor', 'loop', '--concurrency', '1', '--root', ROOT, ...extra], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+      await exited;
+    });
+    await new Promise<void>((resolve) => cli.stdout.once('data', () => resolve()));
+    return { cli, exited };
+  }
+  /** A holdUntilGo job's directory, and a latch on the file its task leaves when it starts. */
+  function holdDir(): { dir: string; started: Promise<void> } {
+    const dir = mkdtempSync(join(tmpdir(), 'concurrent-dist-'));
+    const started = new Promise<void>((resolve) => {
+      const watcher = watch(dir, () => {
+        watcher.close();
+        resolve();
+      });
+    });
+    return { dir, started };
+  }
 
   it('runs moduleTasks refs and plain functions on process workers; its futures go with asCompleted beside local ones; values cross by structured clone', async () => {
     const queue = newQueue();
@@ -163,31 +187,14 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
   it('a worker process SIGKILLed mid-job: the job runs again on another worker after the stall interval, and the future settles once', async () => {
     const queue = newQueue();
     const ex = executor(queue);
-    const cli: ChildProcess = spawn(
-      process.execPath,
-      [CLI, '--connection', redis.url, '--queue', queue, '--executor', 'loop', '--concurrency', '1', '--root', ROOT, '--lock-duration', '1000', '--stalled-interval', '500'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    cleanups.push(async () => {
-      if (cli.exitCode === null && cli.signalCode === null) {
-        cli.kill('SIGKILL');
-        await new Promise((resolve) => cli.once('exit', resolve));
-      }
-    });
-    await new Promise<void>((resolve) => cli.stdout!.once('data', () => resolve()));
-    const dir = mkdtempSync(join(tmpdir(), 'concurrent-dist-'));
+    const { cli, exited } = await cliWorker(queue, ['--lock-duration', '1000', '--stalled-interval', '500']);
     // The task leaves a file when it starts: the latch that it runs in the CLI worker now.
-    const started = new Promise<void>((resolve) => {
-      const watcher = watch(dir, () => {
-        watcher.close();
-        resolve();
-      });
-    });
+    const { dir, started } = holdDir();
     const future = ex.submit(tasks.holdUntilGo, dir);
     await started;
     expect(readdirSync(dir)).toEqual([`started-${String(cli.pid)}`]);
     cli.kill('SIGKILL');
-    await new Promise((resolve) => cli.once('exit', resolve));
+    await exited;
     writeFileSync(join(dir, 'go'), '');
     await worker(queue, { lockDurationMs: 1_000, stalledIntervalMs: 500 });
     expect(await future).toBe(process.pid);
@@ -197,22 +204,8 @@ describe.skipIf(REDIS_BINARY === undefined)('DistributedExecutor on a real Redis
   it('concurrent-worker on SIGTERM finishes the job it runs (its result arrives), then exits 0', async () => {
     const queue = newQueue();
     const ex = executor(queue);
-    const cli: ChildProcess = spawn(process.execPath, [CLI, '--connection', redis.url, '--queue', queue, '--executor', 'loop', '--concurrency', '1', '--root', ROOT], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-    cleanups.push(async () => {
-      if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
-      await exited;
-    });
-    await new Promise<void>((resolve) => cli.stdout!.once('data', () => resolve()));
-    const dir = mkdtempSync(join(tmpdir(), 'concurrent-dist-'));
-    const started = new Promise<void>((resolve) => {
-      const watcher = watch(dir, () => {
-        watcher.close();
-        resolve();
-      });
-    });
+    const { cli, exited } = await cliWorker(queue);
+    const { dir, started } = holdDir();
     const running = ex.submit(tasks.holdUntilGo, dir);
     await started;
     cli.kill('SIGTERM');
