@@ -181,9 +181,12 @@ interface Held {
   readonly id: number;
 }
 
-// A proxy that is collected gives its reference back.
+// A proxy that is collected gives its reference back, over this thread's open connection only:
+// with none (the manager shut down, or the connection closed and the server dropped this
+// process's references already) there is nothing to give back, and opening a connection at
+// garbage-collection time could keep the program waiting on a host that is gone.
 const collected = new FinalizationRegistry<Held>(({ address, authkey, id }) => {
-  void clientFor(address, authkey).then((client) => client.notify('decref', id), () => undefined);
+  void clients.get(clientKey(address, authkey))?.then((client) => client.notify('decref', id), () => undefined);
 });
 
 /** What a proxy is on the wire. */
