@@ -8,8 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serialize } from 'node:v8';
 import { moduleTasks, ProcessPoolExecutor, WorkerThreadPoolExecutor } from '@concurrent/futures';
 import { afterEach, describe, expect, it } from 'vitest';
-import { activeChildren, Manager, Pool, Process, Queue, type DictProxy, SyncManager, ValueError } from '../src/index.js';
+import { activeChildren, currentProcess, Manager, Pool, Process, Queue, type DictProxy, SyncManager, ValueError } from '../src/index.js';
 import { FAILED, unpack } from '../src/managers/protocol.js';
+import { clientFor } from '../src/managers/proxy.js';
 import { clientHandshake, MessageSocket } from '../src/managers/wire.js';
 import type * as MoreTasks from './fixtures/manager-more-tasks.mjs';
 import type * as ManagerTasks from './fixtures/manager-tasks.mjs';
@@ -103,11 +104,17 @@ describe('clients that die', () => {
     const m = await manager();
     const q = await m.Queue<number>();
     const report = await m.Queue();
+    const callers = async (): Promise<number> => ((await (await clientFor(m.address!, currentProcess().authkey)).request('ping')) as { callers: number }).callers;
+    const before = await callers();
     const consumer = new Process({ target: more.getForever, args: [q, report] });
     consumer.start();
     expect(await report.get({ timeout: GUARD })).toBe('getting');
     consumer.kill();
     await consumer.join();
+    // "After" as the server sees it: once it has seen the consumer's connection close (this
+    // process may see the exit first; a put before that goes to the get still waiting there).
+    const deadline = Date.now() + GUARD;
+    while ((await callers()) > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await q.put(3);
     expect(await q.get({ timeout: GUARD })).toBe(3);
   });
