@@ -218,6 +218,12 @@ describe('the manager server under fuzz', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * The tests' own proxies, held to the end: a proxy that is garbage-collected gives its object
+   * back (a decref), which would move the object count under a later test's baseline.
+   */
+  const kept: unknown[] = [];
+
   /** The server's object count, asked on a new connection (which also shows it serves). */
   async function objectCount(): Promise<number> {
     const fresh = await authed();
@@ -245,6 +251,7 @@ describe('the manager server under fuzz', () => {
     onTestFailed(() => console.error(`manager-fuzz seed ${String(SEED)}: rerun with MANAGER_FUZZ_SEED=${String(SEED)}`));
     const random = generator(SEED);
     const shared = await manager.dict<string, number>();
+    kept.push(shared);
     await shared.set('alive', 0);
     const baseline = await objectCount();
     const cases: (() => Promise<void>)[] = [
@@ -326,6 +333,7 @@ describe('the manager server under fuzz', () => {
     onTestFailed(() => console.error(`manager-fuzz seed ${String(SEED)}: rerun with MANAGER_FUZZ_SEED=${String(SEED)}`));
     const random = generator(SEED ^ 0x5eed);
     const shared = await manager.dict<string, number>();
+    kept.push(shared);
     const baseline = await objectCount();
 
     const scalars = (): unknown => random.pick([0, -1, 1e308, 2 ** 53, 2 ** 32, NaN, 'x', '', null, true, '__proto__', 'constructor', 'shutdown ']);
