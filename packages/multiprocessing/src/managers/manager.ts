@@ -95,6 +95,11 @@ function registerOn(cls: typeof BaseManager, registration: Registration): void {
   }
 }
 
+/** A registration as the server takes it: a local callable stays behind (servedType gets it apart). */
+function toSpec(r: Registration): RegistrationSpec {
+  return { typeid: r.typeid, builtin: r.builtin, exposed: r.exposed, methodToTypeid: r.methodToTypeid, task: r.callable !== undefined && isTaskRef(r.callable) ? toTaskSpec(r.callable) : undefined };
+}
+
 type State = 'initial' | 'started' | 'connected' | 'shutdown';
 
 let managers = 0;
@@ -208,13 +213,7 @@ export class BaseManager implements AsyncDisposable {
   }
 
   async #startProcess(registrations: readonly Registration[], initializer: Callable | undefined, initargs: readonly unknown[]): Promise<void> {
-    const specs: RegistrationSpec[] = registrations.map((r) => ({
-      typeid: r.typeid,
-      builtin: r.builtin,
-      task: r.callable === undefined ? undefined : toTaskSpec(r.callable as TaskRef),
-      exposed: r.exposed,
-      methodToTypeid: r.methodToTypeid,
-    }));
+    const specs = registrations.map(toSpec);
     const [mine, theirs] = Pipe();
     const child = new Process({
       target: serverTasks.serveManager,
@@ -243,10 +242,7 @@ export class BaseManager implements AsyncDisposable {
 
   #servedTypes(registrations: readonly Registration[]): Map<string, ReturnType<typeof servedType>> {
     return new Map(
-      registrations.map((r) => {
-        const spec: RegistrationSpec = { typeid: r.typeid, builtin: r.builtin, exposed: r.exposed, methodToTypeid: r.methodToTypeid, task: r.callable !== undefined && isTaskRef(r.callable) ? toTaskSpec(r.callable) : undefined };
-        return [r.typeid, servedType(spec, isLocal(r) ? (r.callable as (...args: unknown[]) => unknown) : undefined)];
-      }),
+      registrations.map((r) => [r.typeid, servedType(toSpec(r), isLocal(r) ? (r.callable as (...args: unknown[]) => unknown) : undefined)]),
     );
   }
 
