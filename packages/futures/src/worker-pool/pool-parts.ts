@@ -32,6 +32,11 @@ export interface PoolJob {
   seq: number;
   /** Set while the pool asks its worker to give it back. */
   reclaiming: boolean;
+  /**
+   * Known to have started: asking it back failed (the worker had claimed it), though the jobs
+   * ahead of it have not answered yet (their outcomes wait in the worker). Never asked back again.
+   */
+  started: boolean;
   /** Set once it was aborted or timed out: its future has failed, its worker was told. */
   stopped: boolean;
   /** The run timeout, then (once stopped) the abort grace: only while it is a head job. */

@@ -178,6 +178,7 @@ export class WorkerPool {
       sent: false,
       seq: -1,
       reclaiming: false,
+      started: false,
       stopped: false,
       timer: undefined,
     };
@@ -337,7 +338,11 @@ export class WorkerPool {
     for (const job of jobs) {
       const index = victim.inflight.indexOf(job);
       // Answered or requeued meanwhile (the worker died): nothing to take back.
-      if (!back.has(job.seq) || index === -1) continue;
+      if (index === -1) continue;
+      if (!back.has(job.seq)) {
+        this.#startedBehind(job);
+        continue;
+      }
       victim.inflight.splice(index, 1);
       victim.revoked.add(job.seq);
       // It may have become the head, with its clock running, while the answer travelled.
@@ -351,6 +356,23 @@ export class WorkerPool {
     this.#queueFront(returned);
     this.#scheduleDispatch();
     return true;
+  }
+
+  /**
+   * A job the worker would not give back has started, while the jobs ahead of it still look
+   * running (the worker holds their outcomes until its turn ends, which a long job delays).
+   * It is never asked back again (asking for it again and again started a new worker at every
+   * idle timeout), and its run timeout starts now instead of when it becomes the head.
+   */
+  #startedBehind(job: PoolJob): void {
+    if (job.started) return;
+    job.started = true;
+    const ms = job.timeout;
+    if (ms === undefined || job.timer !== undefined || job.stopped) return;
+    job.timer = startTimer(() => {
+      job.timer = undefined;
+      this.#stopJob(job, timeoutError(ms));
+    }, ms);
   }
 
   /** One planning pass over the queue; true if a planned job could not be sent. */

@@ -31,10 +31,10 @@ export function isOverdue(worker: PoolWorker, now: number, expectedMs: number): 
 
 /**
  * Jobs `worker` holds behind the one it runs that may be asked back: not those whose
- * buffers were transferred to it, which can run nowhere else.
+ * buffers were transferred to it, which can run nowhere else, nor those known to have started.
  */
 function waiting(worker: PoolWorker): PoolJob[] {
-  return worker.inflight.slice(1).filter((job) => !job.stopped && !job.reclaiming && !hasTransfers(job));
+  return worker.inflight.slice(1).filter((job) => !job.stopped && !job.reclaiming && !job.started && !hasTransfers(job));
 }
 
 /** What one idle worker should take back, and from whom; undefined if nothing. */
