@@ -30,12 +30,17 @@ export const P_DEAD = 22;
 // Handle → owner: queues.
 /** Put: request id `a` (0: no answer wanted), flags, payload: the item. b: 1 = block. */
 export const Q_PUT = 40;
-/** `a` more items may be pushed to this handle. */
+/** Up to `a` items may be pushed to this handle and held untaken (sent again when it changes). */
 export const Q_WANT = 41;
 /** Items up to seq `a` were handed to the user: they are taken. */
 export const Q_ACK = 42;
-/** Items in (a, b] are given back, not taken (after a reclaim, or at close). b = 0: and no more credit. */
+/**
+ * The first `b` items held untaken from seq `a` on are given back (after a reclaim). Flags
+ * {@link RETURN_DETACH}: every item held untaken from seq `a` on, and push no more (the handle closed).
+ */
 export const Q_RETURN = 43;
+/** Q_RETURN's flags when the handle closed. */
+export const RETURN_DETACH = 1;
 /** One item now if there is one, then a reply to request `a`. */
 export const Q_GETNOW = 44;
 /** Give up the waiting put of request `a` (its timeout passed): answered OK if it got in meanwhile, else FULL. */
@@ -50,7 +55,7 @@ export const Q_SIZE = 48;
 // Owner → handle: queues.
 /** An item: seq `a`, flags, payload. */
 export const Q_ITEM = 60;
-/** Give back the items you hold and have not handed out (another consumer waits). */
+/** Give back the items you hold and have not handed out from seq `a` on (another consumer waits that may take them). */
 export const Q_RECLAIM = 61;
 /** The answer to request `a`: status `b`, payload as the request defines. */
 export const REPLY = 62;

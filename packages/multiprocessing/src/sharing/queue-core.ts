@@ -14,14 +14,20 @@
  * Invariants:
  * - An item is *taken* when a local get returns it, or when a remote consumer acknowledges it
  *   (it does so in the turn its get returned it). Until then it counts toward `maxsize` and
- *   `qsize()`, and if the consumer's connection closes (it exited, was killed) the item goes
- *   back to the front of the queue for the others: a dead consumer loses nothing it had not
- *   handed to its user.
+ *   `qsize()`, and if the consumer's connection closes (it exited, was killed) the item comes
+ *   back for the others: a dead consumer loses nothing it had not handed to its user.
  * - A remote consumer that asked (Q_WANT) is pushed up to its window of items, so a stream
- *   costs no round trip per item. Items pushed to a consumer that does not get them do not
- *   strand others: a consumer or local get that waits while the queue is empty makes the owner
- *   reclaim, after {@link RECLAIM_DELAY_MS}, the items other consumers hold untaken.
- * - Local waiting gets are served before remote windows, items in order.
+ *   costs no round trip per item.
+ * - Every consumer sees the items in arrival order (queue-items.ts): none is given an item older
+ *   than one it was given before, so each producer's items arrive in order and a consumer that
+ *   took a sentinel is never handed an item put before it. Only the items of a consumer that
+ *   died or closed its handle may reach another out of order.
+ * - Items pushed to a consumer that does not get them do not strand others: a consumer or local
+ *   get that waits with nothing it may take makes the owner reclaim, after
+ *   {@link RECLAIM_DELAY_MS}, the items other consumers hold untaken that it may take (those
+ *   numbered above what it was given). Consumers keep their windows small while their user is
+ *   slow (queue-ports.ts), so what only they may take is little.
+ * - Local waiting gets are served before remote windows.
  * - A put that finds no room waits (local) or is parked (remote, answered when it gets in); room
  *   goes to parked remote puts first, in order, then to local waiters.
  *
@@ -30,8 +36,9 @@
 import { serialize } from 'node:v8';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
-import { FULL, OK, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY } from './ops.js';
+import { FULL, OK, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY, RETURN_DETACH } from './ops.js';
 import type { Message } from './pipe-core.js';
+import { Entry, QueueItems } from './queue-items.js';
 import { type Peer, type Served, register } from './runtime.js';
 import { Signal } from './signal.js';
 
@@ -50,9 +57,14 @@ interface Consumer {
   readonly peer: Peer;
   /** How many items it may hold untaken (0: push nothing). */
   window: number;
-  readonly unacked: Deque<{ readonly seq: number; readonly item: Message }>;
+  /** Pushed and not yet taken, by `seq`. */
+  unacked: Deque<Entry>;
   bytes: number;
   seq: number;
+  /** The highest arrival number it took. */
+  taken: number;
+  /** The highest arrival number it was given (taken or held): it may be pushed only items above. */
+  given: number;
   reclaiming: boolean;
 }
 
@@ -70,7 +82,11 @@ export class QueueCore implements Served {
   readonly changed = new Signal();
   /** Local gets waiting now: they are served before remote windows. */
   localGetters = 0;
-  readonly #items = new Deque<Message>();
+  readonly #items = new QueueItems();
+  /** Arrival number of the last item accepted. */
+  #arrived = 0;
+  /** The highest arrival number this thread's own gets took (they count as one consumer). */
+  #localGiven = 0;
   readonly #consumers = new Map<Peer, Consumer>();
   #unacked = 0;
   readonly #parkedPuts = new Deque<ParkedPut>();
@@ -107,17 +123,21 @@ export class QueueCore implements Served {
   /** Adds an item (the caller checked the room). */
   accept(item: Message): void {
     if (this.joinable) this.#unfinished++;
-    this.#items.push(item);
+    this.#items.push(new Entry(++this.#arrived, item));
     if (this.#windowsFull && this.localGetters === 0) return;
     this.#dispatch();
   }
 
   /** A local get takes the first item, if any. */
   take(): Message | undefined {
-    const item = this.#items.shift();
-    if (item !== undefined) this.#freed();
-    else this.#scheduleReclaim();
-    return item;
+    const entry = this.#items.take(this.#localGiven);
+    if (entry === undefined) {
+      this.#scheduleReclaim();
+      return undefined;
+    }
+    if (!entry.orphan) this.#localGiven = entry.g;
+    this.#freed();
+    return entry.item;
   }
 
   /** @returns false when there were more task_done calls than items. */
@@ -167,7 +187,9 @@ export class QueueCore implements Served {
         if (consumer === undefined) break;
         let freed = 0;
         while ((consumer.unacked.peek()?.seq ?? Infinity) <= frame.a) {
-          consumer.bytes -= consumer.unacked.shift()!.item.bytes.length;
+          const entry = consumer.unacked.shift()!;
+          consumer.bytes -= entry.item.bytes.length;
+          if (!entry.orphan && entry.g > consumer.taken) consumer.taken = entry.g;
           freed++;
         }
         this.#unacked -= freed;
@@ -178,17 +200,27 @@ export class QueueCore implements Served {
         break;
       }
       case Q_RETURN: {
+        // Items [a, ...) it holds untaken, b of them (flags: all of them, and it is done).
         const consumer = this.#consumers.get(peer);
         if (consumer === undefined) break;
-        this.#giveBack(consumer, frame.a, frame.b === 0 ? Infinity : frame.b);
+        const detach = frame.flags === RETURN_DETACH;
+        this.#giveBack(consumer, frame.a, detach ? Infinity : frame.b, detach);
         consumer.reclaiming = false;
-        if (frame.b === 0) this.#consumers.delete(peer);
+        if (detach) {
+          // What it still holds below `a` it took (the acknowledgement came first).
+          this.#unacked -= consumer.unacked.length;
+          this.#consumers.delete(peer);
+        }
         this.#dispatch();
         this.#admit();
         break;
       }
       case Q_GETNOW: {
-        if (this.#items.length > this.localGetters) this.#push(this.#consumer(peer), this.#items.shift()!);
+        const consumer = this.#consumer(peer);
+        if (this.#items.length > this.localGetters) {
+          const entry = this.#items.take(consumer.given);
+          if (entry !== undefined) this.#push(consumer, entry);
+        }
         peer.wire.send(REPLY, this.id, frame.a, OK);
         break;
       }
@@ -210,7 +242,7 @@ export class QueueCore implements Served {
   onPeerClosed(peer: Peer): void {
     const consumer = this.#consumers.get(peer);
     if (consumer !== undefined) {
-      this.#giveBack(consumer, 0, Infinity);
+      this.#giveBack(consumer, 0, Infinity, true);
       this.#consumers.delete(peer);
     }
     const parked = this.#parkedPuts.drain();
@@ -223,58 +255,74 @@ export class QueueCore implements Served {
   #consumer(peer: Peer): Consumer {
     let consumer = this.#consumers.get(peer);
     if (consumer === undefined) {
-      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, reclaiming: false };
+      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, taken: 0, given: 0, reclaiming: false };
       this.#consumers.set(peer, consumer);
     }
     return consumer;
   }
 
-  /** Items of `consumer` with seq in (after, upTo] go back to the front of the queue, in order. */
-  #giveBack(consumer: Consumer, after: number, upTo: number): void {
-    const kept: { seq: number; item: Message }[] = [];
-    const back: Message[] = [];
-    for (const entry of consumer.unacked.drain()) {
-      if (entry.seq > after && entry.seq <= upTo) back.push(entry.item);
-      else if (entry.seq > upTo) kept.push(entry);
-      // seq <= after: taken (its ack is on the way).
-      else this.#unacked--;
+  /**
+   * The first `count` items `consumer` holds from seq `from` on come back (the rest stay
+   * pushed): as orphans when it is gone, else numbered, for consumers that may take them.
+   */
+  #giveBack(consumer: Consumer, from: number, count: number, gone: boolean): void {
+    const kept = new Deque<Entry>();
+    const back: Entry[] = [];
+    let given = consumer.taken;
+    for (const entry of consumer.unacked) {
+      if (entry.seq >= from && back.length < count) {
+        back.push(entry);
+        continue;
+      }
+      kept.push(entry);
+      if (!entry.orphan && entry.g > given) given = entry.g;
     }
+    consumer.unacked = kept;
+    consumer.given = given;
     consumer.bytes = 0;
-    for (const entry of kept) {
-      consumer.unacked.push(entry);
-      consumer.bytes += entry.item.bytes.length;
-    }
+    for (const entry of kept) consumer.bytes += entry.item.bytes.length;
     this.#unacked -= back.length;
-    for (let i = back.length - 1; i >= 0; i--) this.#items.unshift(back[i]!);
+    this.#items.giveBack(back, gone);
   }
 
-  #push(consumer: Consumer, item: Message): void {
-    const seq = ++consumer.seq;
-    consumer.unacked.push({ seq, item });
+  #push(consumer: Consumer, entry: Entry): void {
+    entry.seq = ++consumer.seq;
+    if (!entry.orphan && entry.g > consumer.given) consumer.given = entry.g;
+    consumer.unacked.push(entry);
+    const { item } = entry;
     consumer.bytes += item.bytes.length;
     this.#unacked++;
-    consumer.peer.wire.send(Q_ITEM, this.id, seq, 0, item.flags, item.bytes);
+    consumer.peer.wire.send(Q_ITEM, this.id, entry.seq, 0, item.flags, item.bytes);
   }
 
   /** Hands items to waiting local gets first, then fills remote windows, least-loaded first. */
   #dispatch(): void {
-    if (this.localGetters > 0 && this.#items.length > 0) this.changed.wake();
+    const items = this.#items;
+    if (this.localGetters > 0 && items.length > 0) this.changed.wake();
+    // Left for the local gets that wait: as many as there are of them and of items they may take.
+    const reserve = this.localGetters === 0 ? 0 : Math.min(this.localGetters, items.countFor(this.#localGiven));
     const shared = this.#consumers.size > 1;
-    while (this.#items.length > this.localGetters) {
+    while (items.length > reserve) {
       let best: Consumer | undefined;
+      let room = false;
       for (const consumer of this.#consumers.values()) {
         const window = shared ? Math.min(consumer.window, SHARED_WINDOW) : consumer.window;
         if (consumer.unacked.length >= window || (consumer.unacked.length > 0 && consumer.bytes >= WINDOW_BYTES)) continue;
-        if (best === undefined || consumer.unacked.length < best.unacked.length) best = consumer;
+        room = true;
+        if (best !== undefined && consumer.unacked.length >= best.unacked.length) continue;
+        if (items.countFor(consumer.given) > 0) best = consumer;
       }
       if (best === undefined) {
-        this.#windowsFull = true;
+        // No room anywhere: only an event that makes room dispatches again, so a put meanwhile
+        // need not. Room, but nothing those consumers may take: someone may be hungry.
+        this.#windowsFull = !room;
+        if (room) this.#scheduleReclaim();
         return;
       }
-      this.#push(best, this.#items.shift()!);
+      this.#push(best, items.take(best.given)!);
     }
     this.#windowsFull = false;
-    if (this.#items.length === 0) this.#scheduleReclaim();
+    if (items.length === 0) this.#scheduleReclaim();
   }
 
   /** An item was taken: room for a parked or waiting put. */
@@ -292,24 +340,40 @@ export class QueueCore implements Served {
     this.changed.wake();
   }
 
-  #hungry(): boolean {
-    if (this.localGetters > 0) return true;
-    for (const consumer of this.#consumers.values()) if (consumer.window > 0 && consumer.unacked.length === 0) return true;
-    return false;
-  }
-
   #scheduleReclaim(): void {
     if (this.#reclaimTimer !== undefined || this.#unacked === 0) return;
     this.#reclaimTimer = setTimeout(() => {
       this.#reclaimTimer = undefined;
-      if (this.#items.length > 0 || !this.#hungry()) return;
-      for (const consumer of this.#consumers.values()) {
-        if (consumer.unacked.length === 0 || consumer.reclaiming) continue;
-        consumer.reclaiming = true;
-        consumer.window = 0;
-        consumer.peer.wire.send(Q_RECLAIM, this.id);
-      }
+      this.#reclaim();
     }, RECLAIM_DELAY_MS);
     this.#reclaimTimer.unref();
+  }
+
+  /**
+   * Asks consumers that hold items untaken for those a getter that waits with nothing to take
+   * may take: from the first one numbered above what that getter was given (or an orphan) on.
+   */
+  #reclaim(): void {
+    const items = this.#items;
+    let after = Infinity;
+    if (this.localGetters > 0 && items.countFor(this.#localGiven) === 0) after = this.#localGiven;
+    for (const consumer of this.#consumers.values()) {
+      if (consumer.window > 0 && consumer.unacked.length === 0 && items.countFor(consumer.given) === 0) after = Math.min(after, consumer.given);
+    }
+    if (after === Infinity) return;
+    for (const holder of this.#consumers.values()) {
+      if (holder.unacked.length === 0 || holder.reclaiming) continue;
+      let from: number | undefined;
+      for (const entry of holder.unacked) {
+        if (entry.orphan || entry.g > after) {
+          from = entry.seq;
+          break;
+        }
+      }
+      if (from === undefined) continue;
+      holder.reclaiming = true;
+      holder.window = 0;
+      holder.peer.wire.send(Q_RECLAIM, this.id, from);
+    }
   }
 }

@@ -3,20 +3,24 @@
  * the QueueCore directly), {@link RemoteQueuePort} anywhere else (it talks to the owner over
  * this thread's link). The public classes (queues.ts) only choose one.
  *
- * A remote consumer keeps a window of items pushed ahead ({@link CONSUMER_WINDOW}) once it has
- * asked for one, so a stream costs no round trip per item; it acknowledges, at the end of the
- * turn, the items its gets returned. A remote producer's put on an unbounded queue does not wait
+ * A remote consumer keeps a window of items pushed ahead once it has asked for one, so a stream
+ * costs no round trip per item; it acknowledges, at the end of the turn, the items its gets
+ * returned. The window follows its user: it starts at one item, doubles each time a get that
+ * came back quickly finds nothing held (up to {@link CONSUMER_WINDOW}), and drops back when the
+ * user is slow to come back ({@link SLOW_USER_MS}). A slow consumer so holds little that only
+ * it may take (the queue gives each consumer its items in order: queue-core.ts). A remote producer's put on an unbounded queue does not wait
  * for an answer (Python's feeder thread does the same); on a bounded queue each put is answered,
  * so that `maxsize` holds across processes.
  *
  * @module
  */
+import { performance } from 'node:perf_hooks';
 import { deserialize } from 'node:v8';
 import type { Destination } from '@concurrent/futures/internal';
 import { type BrokenPipeError, Empty, Full, OSError, ValueError } from '../errors.js';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
-import { FULL, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY } from './ops.js';
+import { FULL, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY, RETURN_DETACH } from './ops.js';
 import type { Message } from './pipe-core.js';
 import type { QueueCore } from './queue-core.js';
 import type { RingOffer } from './ring.js';
@@ -24,11 +28,18 @@ import { holdServer, type Link, offerRing, type Receiver, releaseServer, runtime
 import { type Keeper, Signal, waitFor } from './signal.js';
 
 /**
- * How many items a remote consumer asks to hold ahead, untaken. The owner gives a consumer
- * this many while it is the queue's only remote consumer; with several it gives each fewer
- * (queue-core.ts, `SHARED_WINDOW`), so that no consumer sits on items another could take.
+ * At most this many items a remote consumer asks to hold ahead, untaken. The owner gives a
+ * consumer this many while it is the queue's only remote consumer; with several it gives each
+ * fewer (queue-core.ts, `SHARED_WINDOW`), so that no consumer sits on items another could take.
  */
 export const CONSUMER_WINDOW = 1024;
+/**
+ * A user that comes back for its next item this long after the last one is slow: its window
+ * shrinks to a quarter. A round trip to the owner is tens of microseconds, so a consumer this
+ * slow loses nothing by holding one item ahead, and a consumer that held many while it worked
+ * would keep them from others (they may not be given to a consumer that took later items).
+ */
+const SLOW_USER_MS = 2;
 /**
  * The same through a shared-memory ring (ring.ts): each refill there costs the owner and the
  * consumer a wake-up each, and a lone consumer that emptied a window of 1,024 waited for one
@@ -178,6 +189,11 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   #read = 0;
   /** Whether the owner has our window open (we asked, and it has not reclaimed since). */
   #windowOpen = false;
+  /** How many items we ask to hold ahead (see the module's comment). */
+  #target = 1;
+  /** When a get last returned an item (performance.now()), and whether the user took long to come back since the one before. */
+  #lastGot = Number.NEGATIVE_INFINITY;
+  #slow = true;
   #pendingGets = 0;
   /** Items this handle's gets returned, and taskDone() calls it made (JoinableQueue). */
   #gotten = 0;
@@ -204,7 +220,7 @@ export class RemoteQueuePort implements QueuePort, Receiver {
         break;
       case Q_RECLAIM:
         this.#windowOpen = false;
-        this.#giveBack(false);
+        this.#giveBack(frame.a, false);
         if (this.#pendingGets > 0) this.#want();
         break;
       case REPLY: {
@@ -263,8 +279,17 @@ export class RemoteQueuePort implements QueuePort, Receiver {
 
   tryGet(): Message | undefined {
     if (this.#closed) throw new OSError('handle is closed');
+    const now = performance.now();
+    this.#slow = now - this.#lastGot >= SLOW_USER_MS;
+    if (this.#slow && this.#target > 1) this.#resize(this.#target >>> 2);
+    return this.#takeHeld(now);
+  }
+
+  /** The next item held here, if any, handed to the user. */
+  #takeHeld(now: number): Message | undefined {
     const next = this.#received.shift();
     if (next === undefined) return undefined;
+    this.#lastGot = now;
     this.#read = next.seq;
     this.#gotten++;
     this.#scheduleAck();
@@ -274,7 +299,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
     let got: Message | undefined;
     const take = (): boolean => {
-      got = this.tryGet();
+      if (this.#closed) throw new OSError('handle is closed');
+      got = this.#takeHeld(performance.now());
       if (got !== undefined) return true;
       if (this.#broken !== undefined) throw this.#broken;
       return false;
@@ -286,6 +312,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
       if (take()) return got!;
       throw new Empty();
     }
+    // A user that keeps up and still finds nothing held may be waiting on its window.
+    if (!this.#slow && this.#target < this.#maxWindow()) this.#resize(this.#target * 2);
     this.#pendingGets++;
     this.#want();
     try {
@@ -318,7 +346,7 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#broken === undefined) this.#giveBack(true);
+    if (this.#broken === undefined) this.#giveBack(0, true);
     this.#link.receivers.delete(this.#id);
     if (runtime().handles.get(this.#key) !== undefined) runtime().handles.delete(this.#key);
     this.#changed.wake();
@@ -340,21 +368,34 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     if (this.#broken !== undefined) throw this.#broken;
   }
 
-  #window(): number {
+  #maxWindow(): number {
     return this.#link.wire.viaRing ? RING_CONSUMER_WINDOW : CONSUMER_WINDOW;
   }
 
   #want(): void {
     if (this.#windowOpen || this.#broken !== undefined) return;
     this.#windowOpen = true;
-    this.#link.wire.send(Q_WANT, this.#id, this.#window());
+    this.#link.wire.send(Q_WANT, this.#id, this.#target);
   }
 
-  /** Gives back the items pushed here and not handed out; `detach`: and no more pushes. */
-  #giveBack(detach: boolean): void {
-    const items = this.#received.drain();
-    const last = items.length > 0 ? items[items.length - 1]!.seq : this.#read;
-    this.#link.wire.send(Q_RETURN, this.#id, this.#read, detach ? 0 : last);
+  #resize(target: number): void {
+    this.#target = Math.max(1, Math.min(target, this.#maxWindow()));
+    if (this.#windowOpen && this.#broken === undefined) this.#link.wire.send(Q_WANT, this.#id, this.#target);
+  }
+
+  /**
+   * Gives back the items pushed here and not handed out, from seq `from` on (they are the
+   * last ones held: the owner asks for those another consumer may take); `detach`: all of
+   * them, and no more pushes.
+   */
+  #giveBack(from: number, detach: boolean): void {
+    const start = Math.max(from, this.#read + 1);
+    let count = 0;
+    for (const entry of this.#received.drain()) {
+      if (detach || entry.seq >= start) count++;
+      else this.#received.push(entry);
+    }
+    this.#link.wire.send(Q_RETURN, this.#id, start, count, detach ? RETURN_DETACH : 0);
   }
 
   #scheduleAck(): void {
@@ -365,7 +406,7 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     // Half of what was here read in one turn: send the acknowledgement now, so the owner
     // refills the window while the rest is read, instead of the stream stopping at each
     // window's end. (Half of what is held, not of the window asked for: the owner may give less.)
-    if (++this.#unflushed >= this.#window() / 2 || (this.#unflushed >= ACK_AT_LEAST && this.#received.length <= this.#unflushed)) {
+    if (++this.#unflushed >= this.#target / 2 || (this.#unflushed >= ACK_AT_LEAST && this.#received.length <= this.#unflushed)) {
       this.#unflushed = 0;
       this.#link.wire.flush();
     } else if (this.#unflushed === 1) {
