@@ -17,16 +17,18 @@
  *   `qsize()`, and if the consumer's connection closes (it exited, was killed) the item comes
  *   back for the others: a dead consumer loses nothing it had not handed to its user.
  * - A remote consumer that asked (Q_WANT) is pushed up to its window of items, so a stream
- *   costs no round trip per item.
- * - Every consumer sees the items in arrival order (queue-items.ts): none is given an item older
- *   than one it was given before, so each producer's items arrive in order and a consumer that
- *   took a sentinel is never handed an item put before it. Only the items of a consumer that
- *   died or closed its handle may reach another out of order.
- * - Items pushed to a consumer that does not get them do not strand others: a consumer or local
- *   get that waits with nothing it may take makes the owner reclaim, after
- *   {@link RECLAIM_DELAY_MS}, the items other consumers hold untaken that it may take (those
- *   numbered above what it was given). Consumers keep their windows small while their user is
- *   slow (queue-ports.ts), so what only they may take is little.
+ *   costs no round trip per item. Its window follows its user (queue-ports.ts): none between
+ *   the gets of a slow user, so a slow consumer holds nothing another could take.
+ * - Items are numbered on arrival (queue-items.ts). A window is only ever pushed items in order
+ *   for its consumer (numbered above all it was given), so each consumer sees each producer's
+ *   items in order and a consumer that took its sentinel is never pushed one put before it.
+ * - A get that waits is never left waiting while the queue has an item: with nothing in order
+ *   for it, it takes the oldest item (a consumer tells when its user waits: Q_WANT's b). And
+ *   items pushed to a consumer that does not get them do not strand it: after
+ *   {@link RECLAIM_DELAY_MS} the owner reclaims what others hold untaken, those in order for
+ *   the waiting getter if any, else all. That is the one way a consumer can see a producer's
+ *   items out of order: another sat on older ones (its user stopped between two quick gets) for
+ *   that long while it waited, or died or closed its handle (their items are orphans).
  * - Local waiting gets are served before remote windows.
  * - A put that finds no room waits (local) or is parked (remote, answered when it gets in); room
  *   goes to parked remote puts first, in order, then to local waiters.
@@ -65,6 +67,8 @@ interface Consumer {
   taken: number;
   /** The highest arrival number it was given (taken or held): it may be pushed only items above. */
   given: number;
+  /** Its user waits in a get with nothing held (from its Q_WANT until an item is pushed to it). */
+  waiting: boolean;
   reclaiming: boolean;
 }
 
@@ -128,14 +132,15 @@ export class QueueCore implements Served {
     this.#dispatch();
   }
 
-  /** A local get takes the first item, if any. */
+  /** A local get takes the first item in order for this thread (else the oldest), if any. */
   take(): Message | undefined {
-    const entry = this.#items.take(this.#localGiven);
+    const items = this.#items;
+    const entry = items.take(this.#localGiven) ?? items.takeOldest();
     if (entry === undefined) {
       this.#scheduleReclaim();
       return undefined;
     }
-    if (!entry.orphan) this.#localGiven = entry.g;
+    if (!entry.orphan && entry.g > this.#localGiven) this.#localGiven = entry.g;
     this.#freed();
     return entry.item;
   }
@@ -178,6 +183,7 @@ export class QueueCore implements Served {
       case Q_WANT: {
         const consumer = this.#consumer(peer);
         consumer.window = frame.a;
+        consumer.waiting = frame.b === 1;
         consumer.reclaiming = false;
         this.#dispatch();
         break;
@@ -218,7 +224,7 @@ export class QueueCore implements Served {
       case Q_GETNOW: {
         const consumer = this.#consumer(peer);
         if (this.#items.length > this.localGetters) {
-          const entry = this.#items.take(consumer.given);
+          const entry = this.#items.take(consumer.given) ?? this.#items.takeOldest();
           if (entry !== undefined) this.#push(consumer, entry);
         }
         peer.wire.send(REPLY, this.id, frame.a, OK);
@@ -255,7 +261,7 @@ export class QueueCore implements Served {
   #consumer(peer: Peer): Consumer {
     let consumer = this.#consumers.get(peer);
     if (consumer === undefined) {
-      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, taken: 0, given: 0, reclaiming: false };
+      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, taken: 0, given: 0, waiting: false, reclaiming: false };
       this.#consumers.set(peer, consumer);
     }
     return consumer;
@@ -288,6 +294,7 @@ export class QueueCore implements Served {
   #push(consumer: Consumer, entry: Entry): void {
     entry.seq = ++consumer.seq;
     if (!entry.orphan && entry.g > consumer.given) consumer.given = entry.g;
+    consumer.waiting = false;
     consumer.unacked.push(entry);
     const { item } = entry;
     consumer.bytes += item.bytes.length;
@@ -295,31 +302,36 @@ export class QueueCore implements Served {
     consumer.peer.wire.send(Q_ITEM, this.id, entry.seq, 0, item.flags, item.bytes);
   }
 
-  /** Hands items to waiting local gets first, then fills remote windows, least-loaded first. */
+  /**
+   * Hands items to waiting local gets first, then fills remote windows with items in order,
+   * least-loaded first; what is left goes, oldest first, to remote gets that wait.
+   */
   #dispatch(): void {
     const items = this.#items;
     if (this.localGetters > 0 && items.length > 0) this.changed.wake();
-    // Left for the local gets that wait: as many as there are of them and of items they may take.
-    const reserve = this.localGetters === 0 ? 0 : Math.min(this.localGetters, items.countFor(this.#localGiven));
     const shared = this.#consumers.size > 1;
-    while (items.length > reserve) {
+    while (items.length > this.localGetters) {
       let best: Consumer | undefined;
+      let waiting: Consumer | undefined;
       let room = false;
       for (const consumer of this.#consumers.values()) {
         const window = shared ? Math.min(consumer.window, SHARED_WINDOW) : consumer.window;
         if (consumer.unacked.length >= window || (consumer.unacked.length > 0 && consumer.bytes >= WINDOW_BYTES)) continue;
         room = true;
+        if (consumer.waiting) waiting ??= consumer;
         if (best !== undefined && consumer.unacked.length >= best.unacked.length) continue;
         if (items.countFor(consumer.given) > 0) best = consumer;
       }
-      if (best === undefined) {
+      if (best !== undefined) {
+        this.#push(best, items.take(best.given)!);
+      } else if (waiting !== undefined) {
+        this.#push(waiting, items.takeOldest()!);
+      } else {
         // No room anywhere: only an event that makes room dispatches again, so a put meanwhile
-        // need not. Room, but nothing those consumers may take: someone may be hungry.
+        // need not. (Room, but nothing in order for it: no one there waits.)
         this.#windowsFull = !room;
-        if (room) this.#scheduleReclaim();
         return;
       }
-      this.#push(best, items.take(best.given)!);
     }
     this.#windowsFull = false;
     if (items.length === 0) this.#scheduleReclaim();
@@ -350,27 +362,26 @@ export class QueueCore implements Served {
   }
 
   /**
-   * Asks consumers that hold items untaken for those a getter that waits with nothing to take
-   * may take: from the first one numbered above what that getter was given (or an orphan) on.
+   * Asks consumers that hold items untaken for them, when a get waits with nothing to take:
+   * from the first one in order for a waiting getter on (numbered above what it was given,
+   * or an orphan), or all of them if none is.
    */
   #reclaim(): void {
-    const items = this.#items;
+    if (this.#items.length > 0) return;
     let after = Infinity;
-    if (this.localGetters > 0 && items.countFor(this.#localGiven) === 0) after = this.#localGiven;
-    for (const consumer of this.#consumers.values()) {
-      if (consumer.window > 0 && consumer.unacked.length === 0 && items.countFor(consumer.given) === 0) after = Math.min(after, consumer.given);
-    }
+    if (this.localGetters > 0) after = this.#localGiven;
+    for (const consumer of this.#consumers.values()) if (consumer.waiting) after = Math.min(after, consumer.given);
     if (after === Infinity) return;
     for (const holder of this.#consumers.values()) {
-      if (holder.unacked.length === 0 || holder.reclaiming) continue;
-      let from: number | undefined;
+      const first = holder.unacked.peek();
+      if (first === undefined || holder.reclaiming) continue;
+      let from = first.seq;
       for (const entry of holder.unacked) {
         if (entry.orphan || entry.g > after) {
           from = entry.seq;
           break;
         }
       }
-      if (from === undefined) continue;
       holder.reclaiming = true;
       holder.window = 0;
       holder.peer.wire.send(Q_RECLAIM, this.id, from);

@@ -2,18 +2,20 @@
  * The items a queue's owner holds and has not pushed to anyone, kept so that every consumer
  * sees the items in the order they arrived.
  *
- * Each item is numbered on arrival (`g`). A consumer (a remote handle, or the owner thread's
- * own gets taken together) is only ever given items numbered above everything it was given
- * before, so it sees each producer's items in order, and a consumer that has taken a sentinel
- * is never handed an item put before it. Items come back in two ways:
+ * Each item is numbered on arrival (`g`). An item is *in order* for a consumer (a remote
+ * handle, or the owner thread's own gets taken together) when it is numbered above everything
+ * that consumer was given before. Items come back in two ways:
  * - taken back from a live consumer that sat on them ({@link QueueItems.giveBack}): they keep
- *   their number, and go only to consumers that have not gone past it (the one they came from
- *   always qualifies);
- * - left by a consumer that died or closed its handle: they are *orphans*, which anyone may
- *   take (first, being the oldest), out of order rather than lost.
+ *   their number, in order for consumers that have not gone past it (among them always the one
+ *   they came from);
+ * - left by a consumer that died or closed its handle: they are *orphans*, in order for anyone
+ *   (and first, being the oldest): out of order rather than lost.
+ *
+ * Which consumer gets what is the owner's rule (queue-core.ts): pushed ahead only in order, and
+ * out of order only to a get that waits with nothing in order for it.
  *
  * ```
- *  take(after) ──▶ orphans (any) ─▶ back (sorted by g; those above `after`) ─▶ fresh (in order)
+ *  take(after) ──▶ orphans ─▶ back (sorted by g; those above `after`) ─▶ fresh
  * ```
  *
  * Fresh items are numbered above every item ever pushed, so they qualify for everyone: while
@@ -70,7 +72,7 @@ export class QueueItems {
     for (const entry of entries) if (entry.orphan) this.#orphans.push(entry);
   }
 
-  /** The oldest item a consumer that was given items up to number `after` may take, taken out. */
+  /** The oldest item in order for a consumer that was given items up to number `after`, taken out; none if there is none. */
   take(after: number): Entry | undefined {
     if (this.#orphans.length > 0) return this.#orphans.shift();
     const back = this.#back;
@@ -80,6 +82,12 @@ export class QueueItems {
       if (i < back.length) return back.splice(i, 1)[0];
     }
     return this.#fresh.shift();
+  }
+
+  /** The oldest item, in order for the consumer or not, taken out. */
+  takeOldest(): Entry | undefined {
+    if (this.#orphans.length > 0) return this.#orphans.shift();
+    return this.#back.length > 0 ? this.#back.shift() : this.#fresh.shift();
   }
 
   /** How many items a consumer that was given items up to number `after` may take. */

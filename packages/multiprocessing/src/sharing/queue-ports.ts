@@ -5,10 +5,11 @@
  *
  * A remote consumer keeps a window of items pushed ahead once it has asked for one, so a stream
  * costs no round trip per item; it acknowledges, at the end of the turn, the items its gets
- * returned. The window follows its user: it starts at one item, doubles each time a get that
- * came back quickly finds nothing held (up to {@link CONSUMER_WINDOW}), and drops back when the
- * user is slow to come back ({@link SLOW_USER_MS}). A slow consumer so holds little that only
- * it may take (the queue gives each consumer its items in order: queue-core.ts). A remote producer's put on an unbounded queue does not wait
+ * returned. The window follows its user: none at first, one item once a get comes back quickly
+ * ({@link SLOW_USER_MS}), doubling each time such a get finds nothing held (up to
+ * {@link CONSUMER_WINDOW}), and none again once the user is slow to come back. A slow consumer
+ * so holds nothing between its gets that another consumer waits for (queue-core.ts). A get
+ * that waits tells the owner so (Q_WANT's b): it then gets the oldest item, in order or not. A remote producer's put on an unbounded queue does not wait
  * for an answer (Python's feeder thread does the same); on a bounded queue each put is answered,
  * so that `maxsize` holds across processes.
  *
@@ -34,10 +35,10 @@ import { type Keeper, Signal, waitFor } from './signal.js';
  */
 export const CONSUMER_WINDOW = 1024;
 /**
- * A user that comes back for its next item this long after the last one is slow: its window
- * shrinks to a quarter. A round trip to the owner is tens of microseconds, so a consumer this
- * slow loses nothing by holding one item ahead, and a consumer that held many while it worked
- * would keep them from others (they may not be given to a consumer that took later items).
+ * A user that comes back for its next item this long after the last one is slow: it holds no
+ * items ahead, and each of its gets asks for one. A round trip to the owner is tens of
+ * microseconds, a few percent of this; and items it held while it worked would be kept from
+ * the others, or reach them out of order.
  */
 const SLOW_USER_MS = 2;
 /**
@@ -187,13 +188,18 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   #nextRequest = 0;
   /** Seq of the last item handed to the user. */
   #read = 0;
-  /** Whether the owner has our window open (we asked, and it has not reclaimed since). */
-  #windowOpen = false;
-  /** How many items we ask to hold ahead (see the module's comment). */
-  #target = 1;
+  /** The window the owner has for us (what we last asked for; 0 after a reclaim). */
+  #told = 0;
+  /** We told the owner that a get waits, and no item has come since. */
+  #waitingTold = false;
+  /** How many items we hold ahead between gets (see the module's comment). */
+  #target = 0;
   /** When a get last returned an item (performance.now()), and whether the user took long to come back since the one before. */
   #lastGot = Number.NEGATIVE_INFINITY;
   #slow = true;
+  /** Checks that the user came back within {@link SLOW_USER_MS} while items are held or pushed here. */
+  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #onIdle = (): void => this.#checkIdle();
   #pendingGets = 0;
   /** Items this handle's gets returned, and taskDone() calls it made (JoinableQueue). */
   #gotten = 0;
@@ -216,12 +222,15 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     switch (frame.op) {
       case Q_ITEM:
         this.#received.push({ seq: frame.a, item: { bytes: frame.payload, flags: frame.flags } });
+        this.#waitingTold = false;
+        if (this.#pendingGets === 0) this.#watchIdle(SLOW_USER_MS);
         this.#changed.wake();
         break;
       case Q_RECLAIM:
-        this.#windowOpen = false;
+        this.#told = 0;
+        this.#waitingTold = false;
         this.#giveBack(frame.a, false);
-        if (this.#pendingGets > 0) this.#want();
+        if (this.#pendingGets > 0) this.#tell(Math.max(1, this.#target), true);
         break;
       case REPLY: {
         const request = this.#requests.get(frame.a);
@@ -281,14 +290,20 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     if (this.#closed) throw new OSError('handle is closed');
     const now = performance.now();
     this.#slow = now - this.#lastGot >= SLOW_USER_MS;
-    if (this.#slow && this.#target > 1) this.#resize(this.#target >>> 2);
-    return this.#takeHeld(now);
+    if (this.#slow && this.#target > 0) {
+      this.#target = 0;
+      if (this.#pendingGets === 0) this.#tell(0, false);
+    }
+    return this.#takeHeld(now, 0);
   }
 
-  /** The next item held here, if any, handed to the user. */
-  #takeHeld(now: number): Message | undefined {
+  /** The next item held here, if any, handed to the user; `otherGets`: gets of this handle that still wait. */
+  #takeHeld(now: number, otherGets: number): Message | undefined {
     const next = this.#received.shift();
     if (next === undefined) return undefined;
+    // A slow user holds nothing ahead: told before the acknowledgement, which makes room.
+    if (this.#target === 0 && this.#told > 0 && otherGets === 0) this.#tell(0, false);
+    else if (this.#told > 0) this.#watchIdle(SLOW_USER_MS);
     this.#lastGot = now;
     this.#read = next.seq;
     this.#gotten++;
@@ -300,9 +315,10 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     let got: Message | undefined;
     const take = (): boolean => {
       if (this.#closed) throw new OSError('handle is closed');
-      got = this.#takeHeld(performance.now());
+      got = this.#takeHeld(performance.now(), this.#pendingGets - 1);
       if (got !== undefined) return true;
       if (this.#broken !== undefined) throw this.#broken;
+      this.#tell(Math.max(1, this.#target), true);
       return false;
     };
     if (take()) return got!;
@@ -313,9 +329,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
       throw new Empty();
     }
     // A user that keeps up and still finds nothing held may be waiting on its window.
-    if (!this.#slow && this.#target < this.#maxWindow()) this.#resize(this.#target * 2);
+    if (!this.#slow) this.#target = Math.min(Math.max(1, this.#target * 2), this.#maxWindow());
     this.#pendingGets++;
-    this.#want();
     try {
       if (!(await waitFor(this.#changed, take, timeoutMs, this.#link))) throw new Empty();
     } finally {
@@ -372,15 +387,37 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     return this.#link.wire.viaRing ? RING_CONSUMER_WINDOW : CONSUMER_WINDOW;
   }
 
-  #want(): void {
-    if (this.#windowOpen || this.#broken !== undefined) return;
-    this.#windowOpen = true;
-    this.#link.wire.send(Q_WANT, this.#id, this.#target);
+  #watchIdle(ms: number): void {
+    if (this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(this.#onIdle, ms);
+    this.#idleTimer.unref();
   }
 
-  #resize(target: number): void {
-    this.#target = Math.max(1, Math.min(target, this.#maxWindow()));
-    if (this.#windowOpen && this.#broken === undefined) this.#link.wire.send(Q_WANT, this.#id, this.#target);
+  /**
+   * The user has not come back for {@link SLOW_USER_MS} (it stopped, or works long on its last
+   * item): hold nothing for it. What it holds goes back before other consumers run past those
+   * items, so they can still take them in order.
+   */
+  #checkIdle(): void {
+    this.#idleTimer = undefined;
+    // A get that waits holds nothing: it takes what comes (and watches again after).
+    if (this.#closed || this.#broken !== undefined || this.#pendingGets > 0) return;
+    const idle = performance.now() - this.#lastGot;
+    if (idle < SLOW_USER_MS) {
+      this.#watchIdle(SLOW_USER_MS - idle);
+      return;
+    }
+    this.#target = 0;
+    this.#tell(0, false);
+    if (this.#received.length > 0) this.#giveBack(0, false);
+  }
+
+  /** Tells the owner our window, and whether a get waits with nothing held, when either changed. */
+  #tell(window: number, waiting: boolean): void {
+    if (this.#broken !== undefined || (window === this.#told && waiting === this.#waitingTold)) return;
+    this.#told = window;
+    this.#waitingTold = waiting;
+    this.#link.wire.send(Q_WANT, this.#id, window, waiting ? 1 : 0);
   }
 
   /**
