@@ -22,19 +22,22 @@
  * - Items are numbered on arrival (queue-items.ts). A window is only ever pushed items in order
  *   for its consumer (numbered above all it was given), so each consumer sees each producer's
  *   items in order and a consumer that took its sentinel is never pushed one put before it.
- * - A get that waits is never left waiting while the queue has an item: with nothing in order
- *   for it, it takes the oldest item (a consumer tells when its user waits: Q_WANT's b). And
- *   items pushed to a consumer that does not get them do not strand it: after
- *   {@link RECLAIM_DELAY_MS} the owner reclaims what others hold untaken, those in order for
- *   the waiting getter if any, else all. That is the one way a consumer can see a producer's
- *   items out of order: another sat on older ones (its user stopped between two quick gets) for
- *   that long while it waited, or died or closed its handle (their items are orphans).
+ * - Items pushed to a consumer that does not get them do not strand others. A consumer whose
+ *   user stops gives them back by itself (queue-ports.ts); and when a get waits with nothing in
+ *   order for it (a consumer tells when its user waits: Q_WANT's b), the owner reclaims, after
+ *   {@link RECLAIM_DELAY_MS}, what others hold untaken in order for it.
+ * - A get that waits is never left waiting while the owner has an item: after
+ *   {@link OUT_OF_ORDER_AFTER_MS} with nothing in order for it, it takes the oldest (items given
+ *   back by a consumer whose user stopped, which others had run past); a get that does not
+ *   wait takes it at once. Items of a consumer that died or closed its handle (orphans) are in
+ *   order for anyone. These are the only ways a consumer sees a producer's items out of order.
  * - Local waiting gets are served before remote windows.
  * - A put that finds no room waits (local) or is parked (remote, answered when it gets in); room
  *   goes to parked remote puts first, in order, then to local waiters.
  *
  * @module
  */
+import { performance } from 'node:perf_hooks';
 import { serialize } from 'node:v8';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
@@ -44,8 +47,14 @@ import { Entry, QueueItems } from './queue-items.js';
 import { type Peer, type Served, register } from './runtime.js';
 import { Signal } from './signal.js';
 
-/** How long a getter waits on an empty queue before items held untaken by other consumers are reclaimed. */
+/** How long a getter waits with nothing in order for it before items held untaken by other consumers (in order for it) are reclaimed. */
 export const RECLAIM_DELAY_MS = 10;
+/**
+ * How long a get waits with nothing in order for it before it takes an item that is not: one a
+ * consumer gave back when its user stopped, after others had run past it. The consumer it came
+ * from may take it in order if its user comes back meanwhile.
+ */
+const OUT_OF_ORDER_AFTER_MS = 100;
 /**
  * With more than one remote consumer, each is pushed at most this many items ahead (fewer than
  * it asks for): a big window is what a lone consumer's stream needs, but between several it
@@ -67,8 +76,8 @@ interface Consumer {
   taken: number;
   /** The highest arrival number it was given (taken or held): it may be pushed only items above. */
   given: number;
-  /** Its user waits in a get with nothing held (from its Q_WANT until an item is pushed to it). */
-  waiting: boolean;
+  /** Since when its user waits in a get with nothing held (from its Q_WANT until an item is pushed to it); 0: it does not. */
+  waitingSince: number;
   reclaiming: boolean;
 }
 
@@ -91,12 +100,18 @@ export class QueueCore implements Served {
   #arrived = 0;
   /** The highest arrival number this thread's own gets took (they count as one consumer). */
   #localGiven = 0;
+  /** Since when a local get waits with nothing in order for it; 0: none does. */
+  #localWaitingSince = 0;
   readonly #consumers = new Map<Peer, Consumer>();
   #unacked = 0;
   readonly #parkedPuts = new Deque<ParkedPut>();
   #unfinished = 0;
   #joiners: { readonly peer: Peer; readonly request: number }[] = [];
-  #reclaimTimer: NodeJS.Timeout | undefined;
+  #hungerTimer: NodeJS.Timeout | undefined;
+  readonly #onHunger = (): void => {
+    this.#hungerTimer = undefined;
+    this.#hunger();
+  };
   /**
    * The last dispatch stopped because no remote consumer had room in its window. Room comes
    * back only with an event that dispatches again (an ack, a want, a return, a close), so a put
@@ -132,17 +147,32 @@ export class QueueCore implements Served {
     this.#dispatch();
   }
 
-  /** A local get takes the first item in order for this thread (else the oldest), if any. */
-  take(): Message | undefined {
+  /**
+   * A local get takes the first item in order for this thread, if any; else the oldest when it
+   * does not wait (`now`) or has waited {@link OUT_OF_ORDER_AFTER_MS}.
+   */
+  take(now = false): Message | undefined {
     const items = this.#items;
-    const entry = items.take(this.#localGiven) ?? items.takeOldest();
+    let entry = items.take(this.#localGiven);
+    if (entry === undefined && (now || (this.#localWaitingSince > 0 && performance.now() - this.#localWaitingSince >= OUT_OF_ORDER_AFTER_MS))) {
+      entry = items.takeOldest();
+    }
     if (entry === undefined) {
-      this.#scheduleReclaim();
+      this.#scheduleHunger();
       return undefined;
     }
     if (!entry.orphan && entry.g > this.#localGiven) this.#localGiven = entry.g;
     this.#freed();
     return entry.item;
+  }
+
+  /** A local get waits (it found nothing it may take). */
+  localWaitStarted(): void {
+    if (this.localGetters++ === 0) this.#localWaitingSince = performance.now();
+  }
+
+  localWaitEnded(): void {
+    if (--this.localGetters === 0) this.#localWaitingSince = 0;
   }
 
   /** @returns false when there were more task_done calls than items. */
@@ -183,7 +213,8 @@ export class QueueCore implements Served {
       case Q_WANT: {
         const consumer = this.#consumer(peer);
         consumer.window = frame.a;
-        consumer.waiting = frame.b === 1;
+        if (frame.b !== 1) consumer.waitingSince = 0;
+        else if (consumer.waitingSince === 0) consumer.waitingSince = performance.now();
         consumer.reclaiming = false;
         this.#dispatch();
         break;
@@ -224,6 +255,7 @@ export class QueueCore implements Served {
       case Q_GETNOW: {
         const consumer = this.#consumer(peer);
         if (this.#items.length > this.localGetters) {
+          // A get that does not wait takes the oldest item if none is in order for it.
           const entry = this.#items.take(consumer.given) ?? this.#items.takeOldest();
           if (entry !== undefined) this.#push(consumer, entry);
         }
@@ -261,7 +293,7 @@ export class QueueCore implements Served {
   #consumer(peer: Peer): Consumer {
     let consumer = this.#consumers.get(peer);
     if (consumer === undefined) {
-      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, taken: 0, given: 0, waiting: false, reclaiming: false };
+      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, taken: 0, given: 0, waitingSince: 0, reclaiming: false };
       this.#consumers.set(peer, consumer);
     }
     return consumer;
@@ -294,7 +326,7 @@ export class QueueCore implements Served {
   #push(consumer: Consumer, entry: Entry): void {
     entry.seq = ++consumer.seq;
     if (!entry.orphan && entry.g > consumer.given) consumer.given = entry.g;
-    consumer.waiting = false;
+    consumer.waitingSince = 0;
     consumer.unacked.push(entry);
     const { item } = entry;
     consumer.bytes += item.bytes.length;
@@ -318,23 +350,24 @@ export class QueueCore implements Served {
         const window = shared ? Math.min(consumer.window, SHARED_WINDOW) : consumer.window;
         if (consumer.unacked.length >= window || (consumer.unacked.length > 0 && consumer.bytes >= WINDOW_BYTES)) continue;
         room = true;
-        if (consumer.waiting) waiting ??= consumer;
+        if (consumer.waitingSince > 0 && (waiting === undefined || consumer.waitingSince < waiting.waitingSince)) waiting = consumer;
         if (best !== undefined && consumer.unacked.length >= best.unacked.length) continue;
         if (items.countFor(consumer.given) > 0) best = consumer;
       }
       if (best !== undefined) {
         this.#push(best, items.take(best.given)!);
-      } else if (waiting !== undefined) {
+      } else if (waiting !== undefined && performance.now() - waiting.waitingSince >= OUT_OF_ORDER_AFTER_MS) {
         this.#push(waiting, items.takeOldest()!);
       } else {
         // No room anywhere: only an event that makes room dispatches again, so a put meanwhile
-        // need not. (Room, but nothing in order for it: no one there waits.)
+        // need not. Room, but nothing in order for it: a get there may wait.
         this.#windowsFull = !room;
+        if (room) this.#scheduleHunger();
         return;
       }
     }
     this.#windowsFull = false;
-    if (items.length === 0) this.#scheduleReclaim();
+    if (items.length === 0) this.#scheduleHunger();
   }
 
   /** An item was taken: room for a parked or waiting put. */
@@ -352,39 +385,50 @@ export class QueueCore implements Served {
     this.changed.wake();
   }
 
-  #scheduleReclaim(): void {
-    if (this.#reclaimTimer !== undefined || this.#unacked === 0) return;
-    this.#reclaimTimer = setTimeout(() => {
-      this.#reclaimTimer = undefined;
-      this.#reclaim();
-    }, RECLAIM_DELAY_MS);
-    this.#reclaimTimer.unref();
+  #scheduleHunger(delay = RECLAIM_DELAY_MS): void {
+    if (this.#hungerTimer !== undefined || (this.#unacked === 0 && this.#items.length === 0)) return;
+    this.#hungerTimer = setTimeout(this.#onHunger, delay);
+    this.#hungerTimer.unref();
   }
 
   /**
-   * Asks consumers that hold items untaken for them, when a get waits with nothing to take:
-   * from the first one in order for a waiting getter on (numbered above what it was given,
-   * or an orphan), or all of them if none is.
+   * A get waits with nothing in order for it: asks the consumers that hold items untaken for
+   * those in order for it (from the first one on), and once it has waited
+   * {@link OUT_OF_ORDER_AFTER_MS}, lets it take the oldest item here.
    */
-  #reclaim(): void {
-    if (this.#items.length > 0) return;
+  #hunger(): void {
+    const items = this.#items;
     let after = Infinity;
-    if (this.localGetters > 0) after = this.#localGiven;
-    for (const consumer of this.#consumers.values()) if (consumer.waiting) after = Math.min(after, consumer.given);
+    let since = Infinity;
+    if (this.localGetters > 0 && items.countFor(this.#localGiven) === 0) {
+      after = this.#localGiven;
+      since = this.#localWaitingSince || performance.now();
+    }
+    for (const consumer of this.#consumers.values()) {
+      if (consumer.waitingSince > 0 && items.countFor(consumer.given) === 0) {
+        after = Math.min(after, consumer.given);
+        since = Math.min(since, consumer.waitingSince);
+      }
+    }
     if (after === Infinity) return;
     for (const holder of this.#consumers.values()) {
-      const first = holder.unacked.peek();
-      if (first === undefined || holder.reclaiming) continue;
-      let from = first.seq;
+      if (holder.unacked.length === 0 || holder.reclaiming) continue;
       for (const entry of holder.unacked) {
         if (entry.orphan || entry.g > after) {
-          from = entry.seq;
+          holder.reclaiming = true;
+          holder.window = 0;
+          holder.peer.wire.send(Q_RECLAIM, this.id, entry.seq);
           break;
         }
       }
-      holder.reclaiming = true;
-      holder.window = 0;
-      holder.peer.wire.send(Q_RECLAIM, this.id, from);
+    }
+    if (items.length === 0) return;
+    const left = since + OUT_OF_ORDER_AFTER_MS - performance.now();
+    if (left > 0) {
+      this.#scheduleHunger(left);
+    } else {
+      this.#dispatch();
+      this.changed.wake();
     }
   }
 }

@@ -125,18 +125,19 @@ export class LocalQueuePort implements QueuePort {
 
   async get(block: boolean, timeoutMs: number | undefined): Promise<Message> {
     const core = this.#core;
+    const now = !block || timeoutMs === 0;
     let got: Message | undefined;
     const ready = (): boolean => {
       if (this.#closed) throw new OSError('handle is closed');
-      got = core.take();
+      got = core.take(now);
       return got !== undefined;
     };
     if (ready()) return got!;
-    core.localGetters++;
+    core.localWaitStarted();
     try {
       if (!(await waitFor(core.changed, ready, block ? timeoutMs : 0, SERVER_KEEPER))) throw new Empty();
     } finally {
-      core.localGetters--;
+      core.localWaitEnded();
     }
     return got!;
   }
@@ -334,7 +335,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     try {
       if (!(await waitFor(this.#changed, take, timeoutMs, this.#link))) throw new Empty();
     } finally {
-      this.#pendingGets--;
+      // A get that gave up no longer waits: the owner must not hand it the oldest item.
+      if (--this.#pendingGets === 0 && this.#waitingTold) this.#tell(this.#told, false);
     }
     return got!;
   }
