@@ -26,11 +26,12 @@
  *   user stops gives them back by itself (queue-ports.ts); and when a get waits with nothing in
  *   order for it (a consumer tells when its user waits: Q_WANT's b), the owner reclaims, after
  *   {@link RECLAIM_DELAY_MS}, what others hold untaken in order for it.
- * - A get that waits is never left waiting while the owner has an item: after
- *   {@link OUT_OF_ORDER_AFTER_MS} with nothing in order for it, it takes the oldest (items given
- *   back by a consumer whose user stopped, which others had run past); a get that does not
- *   wait takes it at once. Items of a consumer that died or closed its handle (orphans) are in
- *   order for anyone. These are the only ways a consumer sees a producer's items out of order.
+ * - No item is overtaken for good. An item given back waits for a consumer it is in order for,
+ *   but becomes an orphan, which anyone takes first, once it is in order for no consumer (the
+ *   others ran past it: a sentinel must not go ahead of it) or after
+ *   {@link OUT_OF_ORDER_AFTER_MS}; so do the items of a consumer that died or closed its handle.
+ *   A get that does not wait takes the oldest item at once. These are the only ways a consumer
+ *   sees a producer's items out of order.
  * - Local waiting gets are served before remote windows.
  * - A put that finds no room waits (local) or is parked (remote, answered when it gets in); room
  *   goes to parked remote puts first, in order, then to local waiters.
@@ -43,18 +44,12 @@ import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
 import { FULL, OK, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY, RETURN_DETACH } from './ops.js';
 import type { Message } from './pipe-core.js';
-import { Entry, QueueItems } from './queue-items.js';
+import { Entry, OUT_OF_ORDER_AFTER_MS, QueueItems } from './queue-items.js';
 import { type Peer, type Served, register } from './runtime.js';
 import { Signal } from './signal.js';
 
 /** How long a getter waits with nothing in order for it before items held untaken by other consumers (in order for it) are reclaimed. */
 export const RECLAIM_DELAY_MS = 10;
-/**
- * How long a get waits with nothing in order for it before it takes an item that is not: one a
- * consumer gave back when its user stopped, after others had run past it. The consumer it came
- * from may take it in order if its user comes back meanwhile.
- */
-const OUT_OF_ORDER_AFTER_MS = 100;
 /**
  * With more than one remote consumer, each is pushed at most this many items ahead (fewer than
  * it asks for): a big window is what a lone consumer's stream needs, but between several it
@@ -76,8 +71,8 @@ interface Consumer {
   taken: number;
   /** The highest arrival number it was given (taken or held): it may be pushed only items above. */
   given: number;
-  /** Since when its user waits in a get with nothing held (from its Q_WANT until an item is pushed to it); 0: it does not. */
-  waitingSince: number;
+  /** Its user waits in a get with nothing held (from its Q_WANT until an item is pushed to it). */
+  waiting: boolean;
   reclaiming: boolean;
 }
 
@@ -100,8 +95,6 @@ export class QueueCore implements Served {
   #arrived = 0;
   /** The highest arrival number this thread's own gets took (they count as one consumer). */
   #localGiven = 0;
-  /** Since when a local get waits with nothing in order for it; 0: none does. */
-  #localWaitingSince = 0;
   readonly #consumers = new Map<Peer, Consumer>();
   #unacked = 0;
   readonly #parkedPuts = new Deque<ParkedPut>();
@@ -147,16 +140,11 @@ export class QueueCore implements Served {
     this.#dispatch();
   }
 
-  /**
-   * A local get takes the first item in order for this thread, if any; else the oldest when it
-   * does not wait (`now`) or has waited {@link OUT_OF_ORDER_AFTER_MS}.
-   */
+  /** A local get takes the first item in order for this thread; `now` (it does not wait): else the oldest. */
   take(now = false): Message | undefined {
     const items = this.#items;
-    let entry = items.take(this.#localGiven);
-    if (entry === undefined && (now || (this.#localWaitingSince > 0 && performance.now() - this.#localWaitingSince >= OUT_OF_ORDER_AFTER_MS))) {
-      entry = items.takeOldest();
-    }
+    this.#orphanOverdue();
+    const entry = items.take(this.#localGiven) ?? (now ? items.takeOldest() : undefined);
     if (entry === undefined) {
       this.#scheduleHunger();
       return undefined;
@@ -168,11 +156,11 @@ export class QueueCore implements Served {
 
   /** A local get waits (it found nothing it may take). */
   localWaitStarted(): void {
-    if (this.localGetters++ === 0) this.#localWaitingSince = performance.now();
+    this.localGetters++;
   }
 
   localWaitEnded(): void {
-    if (--this.localGetters === 0) this.#localWaitingSince = 0;
+    this.localGetters--;
   }
 
   /** @returns false when there were more task_done calls than items. */
@@ -213,8 +201,7 @@ export class QueueCore implements Served {
       case Q_WANT: {
         const consumer = this.#consumer(peer);
         consumer.window = frame.a;
-        if (frame.b !== 1) consumer.waitingSince = 0;
-        else if (consumer.waitingSince === 0) consumer.waitingSince = performance.now();
+        consumer.waiting = frame.b === 1;
         consumer.reclaiming = false;
         this.#dispatch();
         break;
@@ -256,6 +243,7 @@ export class QueueCore implements Served {
         const consumer = this.#consumer(peer);
         if (this.#items.length > this.localGetters) {
           // A get that does not wait takes the oldest item if none is in order for it.
+          this.#orphanOverdue();
           const entry = this.#items.take(consumer.given) ?? this.#items.takeOldest();
           if (entry !== undefined) this.#push(consumer, entry);
         }
@@ -293,7 +281,7 @@ export class QueueCore implements Served {
   #consumer(peer: Peer): Consumer {
     let consumer = this.#consumers.get(peer);
     if (consumer === undefined) {
-      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, taken: 0, given: 0, waitingSince: 0, reclaiming: false };
+      consumer = { peer, window: 0, unacked: new Deque(), bytes: 0, seq: 0, taken: 0, given: 0, waiting: false, reclaiming: false };
       this.#consumers.set(peer, consumer);
     }
     return consumer;
@@ -320,13 +308,13 @@ export class QueueCore implements Served {
     consumer.bytes = 0;
     for (const entry of kept) consumer.bytes += entry.item.bytes.length;
     this.#unacked -= back.length;
-    this.#items.giveBack(back, gone);
+    this.#items.giveBack(back, gone, performance.now());
   }
 
   #push(consumer: Consumer, entry: Entry): void {
     entry.seq = ++consumer.seq;
     if (!entry.orphan && entry.g > consumer.given) consumer.given = entry.g;
-    consumer.waitingSince = 0;
+    consumer.waiting = false;
     consumer.unacked.push(entry);
     const { item } = entry;
     consumer.bytes += item.bytes.length;
@@ -336,28 +324,25 @@ export class QueueCore implements Served {
 
   /**
    * Hands items to waiting local gets first, then fills remote windows with items in order,
-   * least-loaded first; what is left goes, oldest first, to remote gets that wait.
+   * least-loaded first.
    */
   #dispatch(): void {
     const items = this.#items;
+    this.#orphanOverdue();
     if (this.localGetters > 0 && items.length > 0) this.changed.wake();
     const shared = this.#consumers.size > 1;
     while (items.length > this.localGetters) {
       let best: Consumer | undefined;
-      let waiting: Consumer | undefined;
       let room = false;
       for (const consumer of this.#consumers.values()) {
         const window = shared ? Math.min(consumer.window, SHARED_WINDOW) : consumer.window;
         if (consumer.unacked.length >= window || (consumer.unacked.length > 0 && consumer.bytes >= WINDOW_BYTES)) continue;
         room = true;
-        if (consumer.waitingSince > 0 && (waiting === undefined || consumer.waitingSince < waiting.waitingSince)) waiting = consumer;
         if (best !== undefined && consumer.unacked.length >= best.unacked.length) continue;
-        if (items.countFor(consumer.given) > 0) best = consumer;
+        if (items.hasFor(consumer.given)) best = consumer;
       }
       if (best !== undefined) {
         this.#push(best, items.take(best.given)!);
-      } else if (waiting !== undefined && performance.now() - waiting.waitingSince >= OUT_OF_ORDER_AFTER_MS) {
-        this.#push(waiting, items.takeOldest()!);
       } else {
         // No room anywhere: only an event that makes room dispatches again, so a put meanwhile
         // need not. Room, but nothing in order for it: a get there may wait.
@@ -393,22 +378,15 @@ export class QueueCore implements Served {
 
   /**
    * A get waits with nothing in order for it: asks the consumers that hold items untaken for
-   * those in order for it (from the first one on), and once it has waited
-   * {@link OUT_OF_ORDER_AFTER_MS}, lets it take the oldest item here.
+   * those in order for it (from the first one on). Items given back and waiting for a consumer
+   * they are in order for are handed on when {@link OUT_OF_ORDER_AFTER_MS} has passed.
    */
   #hunger(): void {
     const items = this.#items;
     let after = Infinity;
-    let since = Infinity;
-    if (this.localGetters > 0 && items.countFor(this.#localGiven) === 0) {
-      after = this.#localGiven;
-      since = this.#localWaitingSince || performance.now();
-    }
+    if (this.localGetters > 0 && !items.hasFor(this.#localGiven)) after = this.#localGiven;
     for (const consumer of this.#consumers.values()) {
-      if (consumer.waitingSince > 0 && items.countFor(consumer.given) === 0) {
-        after = Math.min(after, consumer.given);
-        since = Math.min(since, consumer.waitingSince);
-      }
+      if (consumer.waiting && !items.hasFor(consumer.given)) after = Math.min(after, consumer.given);
     }
     if (after === Infinity) return;
     for (const holder of this.#consumers.values()) {
@@ -422,13 +400,26 @@ export class QueueCore implements Served {
         }
       }
     }
-    if (items.length === 0) return;
-    const left = since + OUT_OF_ORDER_AFTER_MS - performance.now();
+    const oldest = items.oldestBack;
+    if (oldest === undefined) return;
+    const left = oldest + OUT_OF_ORDER_AFTER_MS - performance.now();
     if (left > 0) {
       this.#scheduleHunger(left);
     } else {
       this.#dispatch();
       this.changed.wake();
     }
+  }
+
+  /**
+   * Items given back that no consumer may take in order any more (each was given a later one),
+   * or that waited {@link OUT_OF_ORDER_AFTER_MS} for one that may, become orphans: anyone's,
+   * first. A get here that waits counts as a consumer.
+   */
+  #orphanOverdue(): void {
+    if (!this.#items.hasBack) return;
+    let upTo = this.localGetters > 0 ? this.#localGiven : Infinity;
+    for (const consumer of this.#consumers.values()) if (consumer.given < upTo) upTo = consumer.given;
+    this.#items.orphanUpTo(upTo, performance.now() - OUT_OF_ORDER_AFTER_MS);
   }
 }

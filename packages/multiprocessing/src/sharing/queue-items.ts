@@ -1,30 +1,37 @@
 /**
  * The items a queue's owner holds and has not pushed to anyone, kept so that every consumer
- * sees the items in the order they arrived.
+ * sees the items in the order they arrived, and so that no item is overtaken for good.
  *
  * Each item is numbered on arrival (`g`). An item is *in order* for a consumer (a remote
  * handle, or the owner thread's own gets taken together) when it is numbered above everything
  * that consumer was given before. Items come back in two ways:
- * - taken back from a live consumer that sat on them ({@link QueueItems.giveBack}): they keep
- *   their number, in order for consumers that have not gone past it (among them always the one
- *   they came from);
- * - left by a consumer that died or closed its handle: they are *orphans*, in order for anyone
- *   (and first, being the oldest): out of order rather than lost.
+ * - given back by a live consumer that sat on them ({@link QueueItems.giveBack}): they keep their
+ *   number, in order for the consumers that have not run past it (among them the one they came
+ *   from), and wait for one of those;
+ * - left by a consumer that died or closed its handle: they are *orphans*, in order for anyone,
+ *   and taken first (they are the oldest).
  *
- * Which consumer gets what is the owner's rule (queue-core.ts): pushed ahead only in order, and
- * out of order only to a get that waits with nothing in order for it.
+ * An item given back becomes an orphan too once it is in order for no consumer
+ * ({@link QueueItems.orphanUpTo}) or has waited {@link OUT_OF_ORDER_AFTER_MS}: otherwise newer
+ * items (a sentinel) would go ahead of it for ever.
  *
  * ```
  *  take(after) ──▶ orphans ─▶ back (sorted by g; those above `after`) ─▶ fresh
  * ```
  *
- * Fresh items are numbered above every item ever pushed, so they qualify for everyone: while
- * nothing has come back, taking is a shift of the fresh deque.
+ * Fresh items are numbered above every item ever pushed, so they are in order for everyone:
+ * while nothing has come back, taking is a shift of the fresh deque.
  *
  * @module
  */
 import { Deque } from './deque.js';
 import type { Message } from './pipe-core.js';
+
+/**
+ * How long an item given back waits for a consumer it is in order for (the one that gave it
+ * back, whose user may come back) before anyone may take it, out of order.
+ */
+export const OUT_OF_ORDER_AFTER_MS = 100;
 
 /** One item, as its owner tracks it from arrival to being taken. */
 export class Entry {
@@ -33,8 +40,10 @@ export class Entry {
   readonly item: Message;
   /** Its consumer's sequence number while pushed to one. */
   seq = 0;
-  /** Left by a consumer that went: anyone may take it. */
+  /** Anyone may take it (its consumer went, or it waited too long to be taken in order). */
   orphan = false;
+  /** When it was given back (performance.now()), while it waits among the given back. */
+  back = 0;
 
   constructor(g: number, item: Message) {
     this.g = g;
@@ -44,7 +53,7 @@ export class Entry {
 
 export class QueueItems {
   readonly #fresh = new Deque<Entry>();
-  /** Taken back from live consumers, sorted by `g`. */
+  /** Given back by live consumers, sorted by `g`. */
   #back: Entry[] = [];
   readonly #orphans = new Deque<Entry>();
 
@@ -52,24 +61,55 @@ export class QueueItems {
     return this.#fresh.length + this.#back.length + this.#orphans.length;
   }
 
+  /** Whether items given back wait for a consumer they are in order for. */
+  get hasBack(): boolean {
+    return this.#back.length > 0;
+  }
+
+  /** When the longest-waiting item given back came back; undefined if none waits. */
+  get oldestBack(): number | undefined {
+    let oldest: number | undefined;
+    for (const entry of this.#back) if (oldest === undefined || entry.back < oldest) oldest = entry.back;
+    return oldest;
+  }
+
   push(entry: Entry): void {
     this.#fresh.push(entry);
   }
 
-  /** Items come back from a consumer: in order by number, or as orphans. */
-  giveBack(entries: readonly Entry[], orphans: boolean): void {
+  /** Items come back from a consumer at `now`: in order by number, or as orphans. */
+  giveBack(entries: readonly Entry[], orphans: boolean, now: number): void {
     if (entries.length === 0) return;
-    if (orphans) {
-      for (const entry of entries) {
+    const back: Entry[] = [];
+    for (const entry of entries) {
+      if (orphans || entry.orphan) {
         entry.orphan = true;
         this.#orphans.push(entry);
+      } else {
+        entry.back = now;
+        back.push(entry);
       }
-      return;
     }
-    const back = this.#back.concat(entries.filter((entry) => !entry.orphan));
-    back.sort((a, b) => a.g - b.g);
-    this.#back = back;
-    for (const entry of entries) if (entry.orphan) this.#orphans.push(entry);
+    if (back.length > 0) this.#back = this.#back.concat(back).sort((a, b) => a.g - b.g);
+  }
+
+  /**
+   * Items given back become orphans when no consumer may take them in order (numbered at most
+   * `upTo`, the least any consumer was given), or when they came back at `before` or earlier.
+   */
+  orphanUpTo(upTo: number, before: number): void {
+    const back = this.#back;
+    if (back.length === 0) return;
+    const kept: Entry[] = [];
+    for (const entry of back) {
+      if (entry.g <= upTo || entry.back <= before) {
+        entry.orphan = true;
+        this.#orphans.push(entry);
+      } else {
+        kept.push(entry);
+      }
+    }
+    if (kept.length < back.length) this.#back = kept;
   }
 
   /** The oldest item in order for a consumer that was given items up to number `after`, taken out; none if there is none. */
@@ -90,12 +130,12 @@ export class QueueItems {
     return this.#back.length > 0 ? this.#back.shift() : this.#fresh.shift();
   }
 
-  /** How many items a consumer that was given items up to number `after` may take. */
-  countFor(after: number): number {
-    return this.#orphans.length + this.#back.length - this.#firstAbove(after) + this.#fresh.length;
+  /** Whether a consumer that was given items up to number `after` may take one in order. */
+  hasFor(after: number): boolean {
+    return this.#orphans.length > 0 || this.#fresh.length > 0 || (this.#back.length > 0 && this.#firstAbove(after) < this.#back.length);
   }
 
-  /** Index of the first taken-back item numbered above `after`. */
+  /** Index of the first item given back numbered above `after`. */
   #firstAbove(after: number): number {
     const back = this.#back;
     let low = 0;
