@@ -35,8 +35,9 @@ export const Q_WANT = 41;
 /** Items up to seq `a` were handed to the user: they are taken. */
 export const Q_ACK = 42;
 /**
- * The first `b` items held untaken from seq `a` on are given back (after a reclaim). Flags
- * {@link RETURN_DETACH}: every item held untaken from seq `a` on, and push no more (the handle closed).
+ * Every item pushed to this handle from seq `a` on is given back: those it holds untaken and
+ * those still on the way, which it drops until {@link Q_TAKEN_BACK}. Flags
+ * {@link RETURN_DETACH}: and push no more (the handle closed; no Q_TAKEN_BACK).
  */
 export const Q_RETURN = 43;
 /** Q_RETURN's flags when the handle closed. */
@@ -59,6 +60,8 @@ export const Q_ITEM = 60;
 export const Q_RECLAIM = 61;
 /** The answer to request `a`: status `b`, payload as the request defines. */
 export const REPLY = 62;
+/** The answer to a Q_RETURN: every item pushed before this is back with the owner. */
+export const Q_TAKEN_BACK = 63;
 
 // Handle → owner: the link itself.
 /** The first frame of a link from a worker thread of the owner's process that claimed ring offer `a`: every later frame, both ways, goes through that ring pair (ring.ts). obj: 0. */

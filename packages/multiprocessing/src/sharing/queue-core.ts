@@ -27,7 +27,7 @@
  *   order for it (a consumer tells when its user waits: Q_WANT's b), the owner reclaims, after
  *   {@link RECLAIM_DELAY_MS}, what others hold untaken in order for it.
  * - No item is overtaken for good. An item given back waits for a consumer it is in order for,
- *   but becomes an orphan, which anyone takes first, once it is in order for no consumer (the
+ *   but becomes an orphan, which anyone may take, once it is in order for no consumer (the
  *   others ran past it: a sentinel must not go ahead of it) or after
  *   {@link OUT_OF_ORDER_AFTER_MS}; so do the items of a consumer that died or closed its handle.
  *   A get that does not wait takes the oldest item at once. These are the only ways a consumer
@@ -42,7 +42,7 @@ import { performance } from 'node:perf_hooks';
 import { serialize } from 'node:v8';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
-import { FULL, OK, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY, RETURN_DETACH } from './ops.js';
+import { FULL, OK, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TAKEN_BACK, Q_TASK_DONE, Q_WANT, REPLY, RETURN_DETACH } from './ops.js';
 import type { Message } from './pipe-core.js';
 import { Entry, OUT_OF_ORDER_AFTER_MS, QueueItems } from './queue-items.js';
 import { type Peer, type Served, register } from './runtime.js';
@@ -224,16 +224,18 @@ export class QueueCore implements Served {
         break;
       }
       case Q_RETURN: {
-        // Items [a, ...) it holds untaken, b of them (flags: all of them, and it is done).
+        // Everything pushed to it from seq a on, held or on the way (flags: and it is done).
         const consumer = this.#consumers.get(peer);
         if (consumer === undefined) break;
         const detach = frame.flags === RETURN_DETACH;
-        this.#giveBack(consumer, frame.a, detach ? Infinity : frame.b, detach);
+        this.#giveBack(consumer, frame.a, detach);
         consumer.reclaiming = false;
         if (detach) {
           // What it still holds below `a` it took (the acknowledgement came first).
           this.#unacked -= consumer.unacked.length;
           this.#consumers.delete(peer);
+        } else {
+          peer.wire.send(Q_TAKEN_BACK, this.id);
         }
         this.#dispatch();
         this.#admit();
@@ -268,7 +270,7 @@ export class QueueCore implements Served {
   onPeerClosed(peer: Peer): void {
     const consumer = this.#consumers.get(peer);
     if (consumer !== undefined) {
-      this.#giveBack(consumer, 0, Infinity, true);
+      this.#giveBack(consumer, 0, true);
       this.#consumers.delete(peer);
     }
     const parked = this.#parkedPuts.drain();
@@ -288,15 +290,15 @@ export class QueueCore implements Served {
   }
 
   /**
-   * The first `count` items `consumer` holds from seq `from` on come back (the rest stay
-   * pushed): as orphans when it is gone, else numbered, for consumers that may take them.
+   * The items pushed to `consumer` from seq `from` on come back (those before stay pushed): as
+   * orphans when it is gone, else numbered, for consumers that may take them in order.
    */
-  #giveBack(consumer: Consumer, from: number, count: number, gone: boolean): void {
+  #giveBack(consumer: Consumer, from: number, gone: boolean): void {
     const kept = new Deque<Entry>();
     const back: Entry[] = [];
     let given = consumer.taken;
     for (const entry of consumer.unacked) {
-      if (entry.seq >= from && back.length < count) {
+      if (entry.seq >= from) {
         back.push(entry);
         continue;
       }
@@ -413,8 +415,8 @@ export class QueueCore implements Served {
 
   /**
    * Items given back that no consumer may take in order any more (each was given a later one),
-   * or that waited {@link OUT_OF_ORDER_AFTER_MS} for one that may, become orphans: anyone's,
-   * first. A get here that waits counts as a consumer.
+   * or that waited {@link OUT_OF_ORDER_AFTER_MS} for one that may, become orphans: anyone may
+   * take them. A get here that waits counts as a consumer.
    */
   #orphanOverdue(): void {
     if (!this.#items.hasBack) return;

@@ -8,15 +8,18 @@
  * - given back by a live consumer that sat on them ({@link QueueItems.giveBack}): they keep their
  *   number, in order for the consumers that have not run past it (among them the one they came
  *   from), and wait for one of those;
- * - left by a consumer that died or closed its handle: they are *orphans*, in order for anyone,
- *   and taken first (they are the oldest).
+ * - left by a consumer that died or closed its handle: they are *orphans*, in order for anyone.
  *
  * An item given back becomes an orphan too once it is in order for no consumer
  * ({@link QueueItems.orphanUpTo}) or has waited {@link OUT_OF_ORDER_AFTER_MS}: otherwise newer
  * items (a sentinel) would go ahead of it for ever.
  *
+ * A consumer takes the oldest item it may: the first orphan, given-back item above what it was
+ * given, or fresh item, whichever is numbered lowest (so a consumer that gets an orphan, say a
+ * sentinel, has had the older items it may take first).
+ *
  * ```
- *  take(after) ──▶ orphans ─▶ back (sorted by g; those above `after`) ─▶ fresh
+ *  take(after) ──▶ lowest g of: orphans[0] │ back above `after` (sorted by g) │ fresh[0]
  * ```
  *
  * Fresh items are numbered above every item ever pushed, so they are in order for everyone:
@@ -55,7 +58,8 @@ export class QueueItems {
   readonly #fresh = new Deque<Entry>();
   /** Given back by live consumers, sorted by `g`. */
   #back: Entry[] = [];
-  readonly #orphans = new Deque<Entry>();
+  /** Sorted by `g`. */
+  #orphans: Entry[] = [];
 
   get length(): number {
     return this.#fresh.length + this.#back.length + this.#orphans.length;
@@ -81,16 +85,18 @@ export class QueueItems {
   giveBack(entries: readonly Entry[], orphans: boolean, now: number): void {
     if (entries.length === 0) return;
     const back: Entry[] = [];
+    const orphaned: Entry[] = [];
     for (const entry of entries) {
       if (orphans || entry.orphan) {
         entry.orphan = true;
-        this.#orphans.push(entry);
+        orphaned.push(entry);
       } else {
         entry.back = now;
         back.push(entry);
       }
     }
-    if (back.length > 0) this.#back = this.#back.concat(back).sort((a, b) => a.g - b.g);
+    if (back.length > 0) this.#back = sorted(this.#back, back);
+    if (orphaned.length > 0) this.#orphans = sorted(this.#orphans, orphaned);
   }
 
   /**
@@ -101,33 +107,45 @@ export class QueueItems {
     const back = this.#back;
     if (back.length === 0) return;
     const kept: Entry[] = [];
+    const orphaned: Entry[] = [];
     for (const entry of back) {
       if (entry.g <= upTo || entry.back <= before) {
         entry.orphan = true;
-        this.#orphans.push(entry);
+        orphaned.push(entry);
       } else {
         kept.push(entry);
       }
     }
-    if (kept.length < back.length) this.#back = kept;
+    if (orphaned.length === 0) return;
+    this.#back = kept;
+    this.#orphans = sorted(this.#orphans, orphaned);
   }
 
   /** The oldest item in order for a consumer that was given items up to number `after`, taken out; none if there is none. */
   take(after: number): Entry | undefined {
-    if (this.#orphans.length > 0) return this.#orphans.shift();
     const back = this.#back;
-    if (back.length > 0) {
-      const i = this.#firstAbove(after);
-      if (i === 0) return back.shift();
-      if (i < back.length) return back.splice(i, 1)[0];
-    }
-    return this.#fresh.shift();
+    const orphans = this.#orphans;
+    // While nothing came back, the fresh deque alone.
+    if (back.length === 0 && orphans.length === 0) return this.#fresh.shift();
+    const i = back.length === 0 ? 0 : this.#firstAbove(after);
+    return this.#lowest(orphans[0], back[i], i);
   }
 
   /** The oldest item, in order for the consumer or not, taken out. */
   takeOldest(): Entry | undefined {
-    if (this.#orphans.length > 0) return this.#orphans.shift();
-    return this.#back.length > 0 ? this.#back.shift() : this.#fresh.shift();
+    return this.#lowest(this.#orphans[0], this.#back[0], 0);
+  }
+
+  /** Takes out the lowest numbered of the first orphan, given-back item `i` and first fresh item. */
+  #lowest(orphan: Entry | undefined, back: Entry | undefined, i: number): Entry | undefined {
+    const fresh = this.#fresh.peek();
+    let g = fresh?.g ?? Infinity;
+    if (orphan !== undefined && orphan.g < g) g = orphan.g;
+    if (back !== undefined && back.g < g) g = back.g;
+    if (g === Infinity) return undefined;
+    if (orphan?.g === g) return this.#orphans.shift();
+    if (back?.g === g) return i === 0 ? this.#back.shift() : this.#back.splice(i, 1)[0];
+    return this.#fresh.shift();
   }
 
   /** Whether a consumer that was given items up to number `after` may take one in order. */
@@ -147,4 +165,9 @@ export class QueueItems {
     }
     return low;
   }
+}
+
+/** `into` and `more` merged, sorted by `g`. */
+function sorted(into: readonly Entry[], more: readonly Entry[]): Entry[] {
+  return into.concat(more).sort((a, b) => a.g - b.g);
 }

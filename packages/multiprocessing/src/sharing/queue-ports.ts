@@ -21,7 +21,7 @@ import type { Destination } from '@concurrent/futures/internal';
 import { type BrokenPipeError, Empty, Full, OSError, ValueError } from '../errors.js';
 import { Deque } from './deque.js';
 import type { Frame } from './frames.js';
-import { FULL, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TASK_DONE, Q_WANT, REPLY, RETURN_DETACH } from './ops.js';
+import { FULL, Q_ACK, Q_CANCEL, Q_GETNOW, Q_ITEM, Q_JOIN, Q_PUT, Q_RECLAIM, Q_RETURN, Q_SIZE, Q_TAKEN_BACK, Q_TASK_DONE, Q_WANT, REPLY, RETURN_DETACH } from './ops.js';
 import type { Message } from './pipe-core.js';
 import type { QueueCore } from './queue-core.js';
 import type { RingOffer } from './ring.js';
@@ -191,6 +191,8 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   #read = 0;
   /** The window the owner has for us (what we last asked for; 0 after a reclaim). */
   #told = 0;
+  /** Q_RETURNs sent and not yet answered (Q_TAKEN_BACK): items arriving meanwhile were given back on their way. */
+  #returning = 0;
   /** We told the owner that a get waits, and no item has come since. */
   #waitingTold = false;
   /** How many items we hold ahead between gets (see the module's comment). */
@@ -222,10 +224,16 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   onFrame(frame: Frame): void {
     switch (frame.op) {
       case Q_ITEM:
-        this.#received.push({ seq: frame.a, item: { bytes: frame.payload, flags: frame.flags } });
+        // The owner no longer counts us as waiting once it pushed an item, kept or not.
         this.#waitingTold = false;
+        // Given back (Q_RETURN) while it was on the way.
+        if (this.#returning > 0) break;
+        this.#received.push({ seq: frame.a, item: { bytes: frame.payload, flags: frame.flags } });
         if (this.#pendingGets === 0) this.#watchIdle(SLOW_USER_MS);
         this.#changed.wake();
+        break;
+      case Q_TAKEN_BACK:
+        this.#returning--;
         break;
       case Q_RECLAIM:
         this.#told = 0;
@@ -423,18 +431,16 @@ export class RemoteQueuePort implements QueuePort, Receiver {
   }
 
   /**
-   * Gives back the items pushed here and not handed out, from seq `from` on (they are the
-   * last ones held: the owner asks for those another consumer may take); `detach`: all of
-   * them, and no more pushes.
+   * Gives back the items pushed here and not handed out, from seq `from` on (the owner asks
+   * for those another consumer may take in order; all of them when the user stopped or the
+   * handle closes: `detach`, and no more pushes). Those still on the way go back too: kept,
+   * they would reach the user after these older ones came back to the owner.
    */
   #giveBack(from: number, detach: boolean): void {
     const start = Math.max(from, this.#read + 1);
-    let count = 0;
-    for (const entry of this.#received.drain()) {
-      if (detach || entry.seq >= start) count++;
-      else this.#received.push(entry);
-    }
-    this.#link.wire.send(Q_RETURN, this.#id, start, count, detach ? RETURN_DETACH : 0);
+    for (const entry of this.#received.drain()) if (entry.seq < start) this.#received.push(entry);
+    this.#link.wire.send(Q_RETURN, this.#id, start, 0, detach ? RETURN_DETACH : 0);
+    if (!detach) this.#returning++;
   }
 
   #scheduleAck(): void {
