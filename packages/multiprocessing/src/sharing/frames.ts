@@ -76,6 +76,8 @@ export class FrameSocket {
   /** Bytes needed before the next frame can be cut: its length field, then the whole frame. */
   #need = 4;
   #closed = false;
+  /** Our side is ended ({@link end}): what is sent after is dropped, as a socket drops it once closed. */
+  #ended = false;
   /** Set once frames go through shared memory (ring.ts); the socket then only tells of a close. */
   #ring: RingPair | undefined;
   /** Acknowledgement frames queued in this batch, by op and object: their header (a view into the stage), updated in place. */
@@ -130,7 +132,7 @@ export class FrameSocket {
 
   /** Queues a frame; it leaves at the end of this turn (or at the next {@link flush}). */
   send(op: number, obj: number, a = 0, b = 0, flags = 0, payload: Buffer = EMPTY): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#ended) return;
     this.#queue(op, flags, obj, a, b, payload);
   }
 
@@ -181,7 +183,7 @@ export class FrameSocket {
    * before anything the caller sends after it.
    */
   ack(op: number, obj: number, a: number, add = false): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#ended) return;
     const key = op * 2 ** 32 + obj;
     const queued = this.#acks.get(key);
     if (queued !== undefined) {
@@ -252,9 +254,14 @@ export class FrameSocket {
     });
   }
 
-  /** Sends what is queued, then closes our side. */
+  /**
+   * Sends what is queued, then closes our side. Frames sent after are dropped: written after
+   * the end, they would fail the socket, and the other side, writing to a socket that is gone,
+   * would lose what it had not yet read of ours.
+   */
   end(): void {
     this.flush();
+    this.#ended = true;
     if (!this.#closed) this.socket.end();
   }
 

@@ -103,6 +103,17 @@ export class Link {
     return this.#gone;
   }
 
+  /** Sends what is queued, ends this side, and resolves once the owner has closed the link. */
+  finish(): Promise<void> {
+    const { wire } = this;
+    if (wire.closed) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => wire.socket.once('close', () => resolve()));
+    // Waited for by an exiting process, whose other handles may all be gone.
+    wire.socket.ref();
+    wire.end();
+    return closed;
+  }
+
   /** An operation of this thread waits on this owner: keep the event loop alive. */
   hold(): void {
     if (this.#holds++ === 0 && this.#gone === undefined) this.wire.socket.ref();
@@ -294,8 +305,12 @@ export function offerRing(): RingOffer | undefined {
 }
 
 /**
- * Resolves once everything this thread has sent to other owners is in the kernel's hands (or
- * `limitMs` passed): a process about to exit calls it so that its last puts are not lost.
+ * Resolves once everything this thread has sent to other owners has reached them (or
+ * `limitMs` passed): a process about to exit calls it so that its last puts and
+ * acknowledgements are not lost. Each link is half-closed and the owner's close awaited:
+ * flushing into the kernel is not enough, since an owner that writes to a process which has
+ * exited gets EPIPE, and Node then destroys its socket without reading what is left in it.
+ * Ending our side first lets the owner read everything up to our end, then close.
  */
 export async function flushLinks(limitMs = 5_000): Promise<void> {
   if (runtime().links.size === 0) return;
@@ -304,7 +319,7 @@ export async function flushLinks(limitMs = 5_000): Promise<void> {
   const links = [...runtime().links.values()];
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    Promise.all(links.map((link) => link.wire.drained())),
+    Promise.all(links.map((link) => link.finish())),
     new Promise<void>((resolve) => {
       timer = setTimeout(resolve, limitMs);
       timer.unref();
