@@ -3,11 +3,15 @@
  * row starts a real `node` the way a user would (`-e`, `-p`, stdin, tsx, `--test`,
  * `--watch`, `--inspect*`, the REPL, the same flags through NODE_OPTIONS), and its program
  * runs one task on all five APIs (ProcessPoolExecutor and WorkerThreadPoolExecutor of
- * @concurrent/futures, Pool, ThreadPool and Process of this package).
+ * @concurrent/futures, Pool, ThreadPool and Process of this package), then shares a Queue, a
+ * Pipe, a Lock and a Value with a Process child and with a worker thread, has a Process child
+ * and a Pool worker write into a `Manager()` dict, and has a Process child connect to a
+ * BaseManager that serves from the program's own process (fixtures/launch/run-apis.mjs).
  *
  * Each row passes when every API gave the right result, the script ran once, the program
- * never held more Node processes than its own plus one pool's workers (a child that runs the
- * script again makes pools of its own: a fork bomb), and nothing was left behind. The
+ * never held more Node processes than its own plus one pool's workers plus the Manager's
+ * server (a child that runs the script again makes pools of its own: a fork bomb), and
+ * nothing was left behind: no process, no file in its TMPDIR, no shared memory segment. The
  * harness (fixtures/launch/harness.ts) kills a row's process group at once when it holds too
  * many processes or has not finished after a generous bound. Children load the built
  * `dist` of both packages. The rule itself, flag by flag: futures' test/exec-argv.test.ts.
@@ -26,9 +30,20 @@ const REPL_INPUT = readFileSync(fixture('repl-input.txt'), 'utf8');
 const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 /** The most workers of one of the program's pools (fixtures/launch/run-apis.mjs). */
 const WORKERS = 2;
+/** The Manager's server process, which runs beside a pool's workers. */
+const SERVERS = 1;
 const APIS = ['ProcessPoolExecutor', 'WorkerThreadPoolExecutor', 'Pool', 'ThreadPool', 'Process'];
+/** What the shared objects gave in a Process child and in a worker thread (run-apis.mjs: 100 increments on each side). */
+const SHARED = { sum: 6, echo: 'ping!', value: 200, elsewhere: true, eof: 'EOFError' };
+const SHARING = {
+  'Queue, Pipe, Lock, Value with a Process': SHARED,
+  'Queue, Pipe, Lock, Value with a worker thread': SHARED,
+  'Manager()': { keys: ['pool', 'process'], elsewhere: true },
+  'BaseManager serving from this process': { tally: ['from a child'] },
+  activeChildren: 0,
+};
 
-interface Row extends Omit<Launch, 'workers' | 'launchers'> {
+interface Row extends Omit<Launch, 'workers' | 'launchers' | 'servers'> {
   readonly launchers?: number;
   /** What `typeof gc` is in every worker (`--expose-gc` must reach them). */
   readonly gc?: 'function' | 'undefined';
@@ -83,15 +98,18 @@ function explain(outcome: Outcome): string {
 
 // The harness counts processes in /proc.
 describe.skipIf(process.platform !== 'linux')('launching Node', () => {
-  // A row waits for its turn within its own time: the bound is per row and generous.
+  // A row waits for its turn within its own time (the whole file takes about 40 s here): the
+  // bound is per row and generous.
   it.concurrent.each(rows)('%s: every API gives the result, the script runs once, no extra processes', async (_, row) => {
-    const outcome = await inTurn(() => launchProgram({ launchers: 1, workers: WORKERS, ...row }));
+    const outcome = await inTurn(() => launchProgram({ launchers: 1, workers: WORKERS, servers: SERVERS, ...row }));
     const why = explain(outcome);
     expect(outcome.killed, why).toBeUndefined();
     const expected = { sum: 5, gc: row.gc ?? 'undefined' };
-    expect(outcome.result, why).toEqual(Object.fromEntries(APIS.map((api) => [api, expected])));
+    expect(outcome.result, why).toEqual({ ...Object.fromEntries(APIS.map((api) => [api, expected])), ...SHARING });
     expect(outcome.runs, why).toBe(1);
     expect(outcome.leftovers, why).toEqual([]);
+    expect(outcome.strayFiles, why).toEqual([]);
+    expect(outcome.segments, why).toEqual([]);
     if (row.untilCompleted === true) {
       // --watch runs until stopped: the harness stopped it once the run had completed, once.
       expect(outcome.stdout.match(/Completed running/g), why).toHaveLength(1);
@@ -104,5 +122,5 @@ describe.skipIf(process.platform !== 'linux')('launching Node', () => {
       // no child's: none tries the parent's port, or a port of its own.
       expect((outcome.stderr.match(/Debugger listening on|Starting inspector on/g) ?? []).length, why).toBeLessThanOrEqual(row.inspectors);
     }
-  }, 120_000);
+  }, 240_000);
 });

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { WorkerThreadPoolExecutor } from '@concurrent/futures';
 import { reduceValue } from '@concurrent/futures/internal';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Empty, JoinableQueue, Queue } from '../src/index.js';
+import { Empty, JoinableQueue, Lock, Pipe, Queue, Value } from '../src/index.js';
 import { runtime } from '../src/sharing/runtime.js';
 import { type Runner, runners, stasks } from './fixtures/sharing-harness.js';
 
@@ -69,6 +69,34 @@ describe('Queue between worker threads (shared-memory rings)', () => {
     // Every task above carried an offer; the worker claimed one and declined the rest, which
     // the owner offered again instead of making new ones.
     expect(runtime().offers.size).toBeLessThanOrEqual(16);
+  });
+
+  it('a put that is a job\'s last act arrives, though the pool shuts down (terminating the thread) as soon as the job is done', async () => {
+    // The put waits in the thread's link for the end of its turn; the job's outcome could
+    // leave first (a job that waited leaves at once), and the shutdown it allowed terminated
+    // the thread with the item still in the batch: the get below waited for ever (the launch
+    // test's program hung so). Rounds, because the outcome only sometimes came first.
+    for (let round = 0; round < 10; round++) {
+      const jobs = new Queue<number | null>();
+      const results = new Queue<number>();
+      const [here, there] = Pipe();
+      const lock = new Lock();
+      const value = new Value('i', 0);
+      const executor = new WorkerThreadPoolExecutor({ maxWorkers: 1 });
+      const ran = (async () => {
+        try {
+          await executor.submit(stasks.consumeThenPut, jobs, results, there, lock, value, 100);
+        } finally {
+          await executor.shutdown();
+        }
+      })();
+      for (const item of [1, 2, round, null]) await jobs.put(item);
+      here.send('ping');
+      expect(await results.get({ timeout: 10_000 })).toBe(3 + round);
+      await ran;
+      expect(await here.recv()).toBe('ping!');
+      here.close();
+    }
   });
 
   it('a consumer thread terminated with items pushed to it and not taken loses none of them', async () => {

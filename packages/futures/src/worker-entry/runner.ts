@@ -7,6 +7,7 @@ import { CancelledError } from '../errors.js';
 import { reviveValue } from '../reduction.js';
 import { serializeError } from '../internal/remote-error.js';
 import { addClosureHint, compileFunction } from '../internal/function-source.js';
+import { runBeforeOutcome } from '../internal/before-outcome.js';
 import type { Claims } from './claims.js';
 import type { FromWorker, ItemError, Job, JobResult, ProgressEntry, TaskSpec, ToWorker } from './protocol.js';
 
@@ -139,7 +140,12 @@ export class Runner {
    *   back the ones still waiting (absent: the pool never does).
    */
   constructor(send: Send, mode: 'advanced' | 'json', claims?: Claims) {
-    this.#send = send;
+    // What the task queued for the end of its turn (a put on a shared queue) leaves before
+    // the message that may end this worker (internal/before-outcome.ts).
+    this.#send = (message, transfer) => {
+      runBeforeOutcome();
+      send(message, transfer);
+    };
     this.#claims = claims;
     this.#checkSendable = mode === 'json' ? (value) => void JSON.stringify(value) : (value) => void serialize(value);
   }

@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { builtUrl, enableReduction, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
+import { builtUrl, enableReduction, onBeforeOutcome, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
 import { BrokenPipeError } from '../errors.js';
 import { type Frame, FrameSocket } from './frames.js';
 import { F_BUFFER, F_JSON, F_REDUCED, L_RING, P_DEAD } from './ops.js';
@@ -156,18 +156,31 @@ type Global = typeof globalThis & { [SLOT]?: State };
 /** This thread's state (made on first use). */
 export function runtime(): State {
   const g = globalThis as Global;
-  return (g[SLOT] ??= {
-    address: undefined,
-    server: undefined,
-    objects: new Map(),
-    locals: new Map(),
-    nextId: 0,
-    serverHolds: 0,
-    links: new Map(),
-    handles: new Map(),
-    offers: new Map(),
-    nextOfferId: 0,
-  });
+  let state = g[SLOT];
+  if (state === undefined) {
+    state = g[SLOT] = {
+      address: undefined,
+      server: undefined,
+      objects: new Map(),
+      locals: new Map(),
+      nextId: 0,
+      serverHolds: 0,
+      links: new Map(),
+      handles: new Map(),
+      offers: new Map(),
+      nextOfferId: 0,
+    };
+    const links = state.links;
+    // In a pool's worker, a task's last put or send waits in its link for the end of the turn
+    // (frames.ts), and the job's outcome may leave before that, in the turn the job finished:
+    // a pool that shuts down on it terminates the worker thread, and the item is lost (the
+    // launch test's consumer thread: its result never came, and the program hung). Written
+    // before the outcome, it is in the ring or the kernel when the thread goes.
+    onBeforeOutcome(() => {
+      for (const link of links.values()) link.wire.flush();
+    });
+  }
+  return state;
 }
 
 
