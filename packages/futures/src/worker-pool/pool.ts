@@ -764,6 +764,17 @@ export class WorkerPool {
     worker.handle.send({ type: 'abort', id: job.id, seq: job.seq });
     clearTimer(job);
     this.#armTimeout(worker);
+    if (job.started && worker.inflight[0] !== job) {
+      // It runs behind jobs that finished but whose outcomes the worker still holds: a task
+      // that blocks its thread keeps them from leaving, and the pool from ever seeing this
+      // job at the head. Past the grace period the worker goes, as for a head job, and the
+      // jobs ahead of it run again elsewhere.
+      job.timer = startTimer(() => {
+        if (!worker.inflight.includes(job)) return;
+        worker.killedFor = job;
+        worker.handle.kill('SIGKILL');
+      }, ABORT_GRACE_MS);
+    }
   }
 
   #onExit(worker: PoolWorker, exitCode: number | null, signal: NodeJS.Signals | null): void {
@@ -785,7 +796,10 @@ export class WorkerPool {
       );
       if (killedFor !== undefined || worker.retiring) {
         // We stopped it: the job it was killed for already failed; the others go back.
-        this.#requeueFront(killedFor === head ? rest : jobs, error);
+        this.#requeueFront(
+          jobs.filter((job) => job !== killedFor),
+          error,
+        );
       } else if (!worker.ready && this.#options.onWorkerExit === 'replace') {
         // It died starting (its initializer, its execArgv): none of its jobs ran, so none is
         // to blame. They wait for the next worker, unless this is a crash loop.
