@@ -10,7 +10,7 @@ import { type Executor, ProcessPoolExecutor, type Task, type TaskRef, ThreadPool
 import { resolveTask } from '@concurrent/futures/internal';
 import { type Job, Worker } from 'bullmq';
 import { type Connection, redisOptions } from './connection.js';
-import { decodeValue, encodeOutcome, encodeValue, failureError, type JobData, type JobResult, taskFromWire } from './wire.js';
+import { decodeValue, encodeOutcome, encodeValue, failureError, isJsonValue, type JobData, type JobResult, taskFromWire } from './wire.js';
 
 /** Where a worker runs its jobs. */
 export type ExecutorKind = 'loop' | 'thread' | 'process';
@@ -67,12 +67,12 @@ function localExecutor(kind: ExecutorKind, maxWorkers: number, initializer: Task
  * executor's event reader turns into the future's progress). At most one update is in flight:
  * reports that come meanwhile are coalesced into the latest, which follows it.
  */
-function progressTo(job: Job<JobData>): { report: (value: unknown) => void; drained: () => Promise<void> } {
+function progressTo(job: Job<JobData>, json: boolean): { report: (value: unknown) => void; drained: () => Promise<void> } {
   let sending: Promise<void> | undefined;
   let next: { value: unknown } | undefined;
   const send = (value: unknown): void => {
     sending = job
-      .updateProgress({ c: 1, value: encodeValue(value) })
+      .updateProgress({ c: 1, value: encodeValue(value, json) })
       .catch(() => undefined)
       .then(() => {
         sending = undefined;
@@ -117,15 +117,16 @@ export async function startWorker(options: WorkerOptions): Promise<DistributedWo
         // A map chunk: its calls run side by side on the local executor, each with its own outcome.
         const calls = decodeValue(data.batch) as unknown[][];
         const settled = await Promise.allSettled(calls.map((args) => executor.submit(task, ...args)));
-        return { c: 1, outcomes: encodeValue(settled.map(encodeOutcome)) };
+        return { c: 1, outcomes: encodeValue(settled.map(encodeOutcome), isJsonValue(data.batch)) };
       }
       const args = decodeValue(data.args) as unknown[];
       const future = executor.submit(task, ...args);
-      const progress = progressTo(job);
+      const progress = progressTo(job, isJsonValue(data.args));
       future.addProgressCallback(progress.report);
       const value = await future;
       await progress.drained();
-      return { c: 1, value: encodeValue(value) };
+      // An executor that sent its arguments by v8 reads its result by v8 only (an older version).
+      return { c: 1, value: encodeValue(value, isJsonValue(data.args)) };
     } catch (error) {
       throw failureError(error);
     }
