@@ -134,10 +134,11 @@ export async function startWorker(options: WorkerOptions): Promise<DistributedWo
       }
       const args = decodeValue(data.args) as unknown[];
       const future = executor.submit(task, ...args);
-      const progress = progressTo(job, isJsonValue(data.args));
-      future.addProgressCallback(progress.report);
+      // Made at the first report: most tasks report nothing.
+      let progress: ReturnType<typeof progressTo> | undefined;
+      future.addProgressCallback((value) => (progress ??= progressTo(job, isJsonValue(data.args))).report(value));
       const value = await future;
-      await progress.drained();
+      if (progress !== undefined) await progress.drained();
       // An executor that sent its arguments by v8 reads its result by v8 only (an older version).
       return { c: 1, value: encodeValue(value, isJsonValue(data.args)) };
     } catch (error) {
