@@ -124,6 +124,8 @@ export class DistributedExecutor extends Executor {
   /** Job ids of this executor start with it: another executor's jobs are never ours. */
   readonly #prefix = randomUUID();
   #counter = 0;
+  /** Each task's wire form, made once (a path relative to `root`, or a function's source). */
+  readonly #wired = new WeakMap<Task<unknown[], unknown>, TaskWire>();
   readonly #pending = new Map<string, Pending>();
   /** Jobs to add at the end of this turn (one addBulk for a burst of submits). */
   #toAdd: { id: string; data: JobData }[] = [];
@@ -176,7 +178,9 @@ export class DistributedExecutor extends Executor {
   #enqueue(futures: readonly Future<unknown>[], fn: Task<unknown[], unknown>, data: (task: TaskWire) => JobData, batch: boolean): void {
     let job: JobData;
     try {
-      job = data(taskToWire(fn, this.#root));
+      let task = this.#wired.get(fn);
+      if (task === undefined) this.#wired.set(fn, (task = taskToWire(fn, this.#root)));
+      job = data(task);
     } catch (error) {
       const failure = error instanceof Error ? new TypeError(`the task could not be sent: ${error.message}`, { cause: error }) : error;
       for (const future of futures) if (future.setRunningOrNotifyCancel()) future.setException(failure);

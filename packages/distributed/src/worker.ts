@@ -10,7 +10,10 @@ import { type Executor, ProcessPoolExecutor, type Task, type TaskRef, ThreadPool
 import { resolveTask } from '@concurrent/futures/internal';
 import { type Job, Worker } from 'bullmq';
 import { type Connection, redisOptions } from './connection.js';
-import { decodeValue, encodeOutcome, encodeValue, failureError, type JobData, type JobResult, taskFromWire } from './wire.js';
+import { decodeValue, encodeOutcome, encodeValue, failureError, isJsonValue, type JobData, type JobResult, type TaskWire, taskFromWire } from './wire.js';
+
+/** The most tasks a worker keeps found (it forgets them all past that). */
+const TASK_CACHE_SIZE = 1_000;
 
 /** Where a worker runs its jobs. */
 export type ExecutorKind = 'loop' | 'thread' | 'process';
@@ -67,12 +70,12 @@ function localExecutor(kind: ExecutorKind, maxWorkers: number, initializer: Task
  * executor's event reader turns into the future's progress). At most one update is in flight:
  * reports that come meanwhile are coalesced into the latest, which follows it.
  */
-function progressTo(job: Job<JobData>): { report: (value: unknown) => void; drained: () => Promise<void> } {
+function progressTo(job: Job<JobData>, json: boolean): { report: (value: unknown) => void; drained: () => Promise<void> } {
   let sending: Promise<void> | undefined;
   let next: { value: unknown } | undefined;
   const send = (value: unknown): void => {
     sending = job
-      .updateProgress({ c: 1, value: encodeValue(value) })
+      .updateProgress({ c: 1, value: encodeValue(value, json) })
       .catch(() => undefined)
       .then(() => {
         sending = undefined;
@@ -108,24 +111,36 @@ export async function startWorker(options: WorkerOptions): Promise<DistributedWo
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError(`Expected \`concurrency\` to be a positive integer, got ${String(concurrency)}`);
   const root = options.root ?? process.cwd();
   const executor = localExecutor(options.executor ?? 'process', concurrency, options.initializer, options.initargs ?? []);
+  /** The tasks jobs named, found once each (a module path under `root`, or a compiled source). */
+  const tasks = new Map<string, Task<unknown[], unknown>>();
+  const taskKey = (wire: TaskWire): string => ('source' in wire ? `s${wire.source}` : `m${wire.path}\0${wire.name}`);
+  const findTask = async (wire: TaskWire): Promise<Task<unknown[], unknown>> => {
+    const wired = taskFromWire(wire, root);
+    const task = ('source' in wired ? await resolveTask({ kind: 'source', source: wired.source }) : wired) as Task<unknown[], unknown>;
+    // Bounded: a stream of ever new sources must not grow it without end.
+    if (tasks.size >= TASK_CACHE_SIZE) tasks.clear();
+    tasks.set(taskKey(wire), task);
+    return task;
+  };
   const processor = async (job: Job<JobData>): Promise<JobResult> => {
     try {
       const data = job.data;
-      const wired = taskFromWire(data.task, root);
-      const task = ('source' in wired ? await resolveTask({ kind: 'source', source: wired.source }) : wired) as Task<unknown[], unknown>;
+      const task = tasks.get(taskKey(data.task)) ?? (await findTask(data.task));
       if ('batch' in data) {
         // A map chunk: its calls run side by side on the local executor, each with its own outcome.
         const calls = decodeValue(data.batch) as unknown[][];
         const settled = await Promise.allSettled(calls.map((args) => executor.submit(task, ...args)));
-        return { c: 1, outcomes: encodeValue(settled.map(encodeOutcome)) };
+        return { c: 1, outcomes: encodeValue(settled.map(encodeOutcome), isJsonValue(data.batch)) };
       }
       const args = decodeValue(data.args) as unknown[];
       const future = executor.submit(task, ...args);
-      const progress = progressTo(job);
-      future.addProgressCallback(progress.report);
+      // Made at the first report: most tasks report nothing.
+      let progress: ReturnType<typeof progressTo> | undefined;
+      future.addProgressCallback((value) => (progress ??= progressTo(job, isJsonValue(data.args))).report(value));
       const value = await future;
-      await progress.drained();
-      return { c: 1, value: encodeValue(value) };
+      if (progress !== undefined) await progress.drained();
+      // An executor that sent its arguments by v8 reads its result by v8 only (an older version).
+      return { c: 1, value: encodeValue(value, isJsonValue(data.args)) };
     } catch (error) {
       throw failureError(error);
     }
