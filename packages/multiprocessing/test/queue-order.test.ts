@@ -68,6 +68,14 @@ async function takeSentinels<T extends [string, unknown]>(q: Queue<T>, got: T[],
   }
 }
 
+/** Puts one sentinel for each of the consumers c1 and c2, and checks that both stopped at one. */
+async function stopBoth<T extends [string, unknown]>(q: Queue<unknown>, report: Queue<T>, got: T[]): Promise<void> {
+  await q.put(null);
+  await q.put(null);
+  await takeSentinels(report, got, 2);
+  expect(stopped(got)).toEqual(['c1', 'c2']);
+}
+
 /** Who reported a sentinel, sorted. */
 const stopped = (got: readonly [string, unknown][]): string[] =>
   got
@@ -205,10 +213,7 @@ describe.each(runnerNames)('Queue item order $name', ({ make }) => {
     blocked.open();
     while (got.length < n) got.push(await report.get({ timeout: STALL_MS }));
     expect(got.filter(([c, i]) => c === 'c1' && i! >= first).map(([, i]) => i)).toEqual(range(first, c2First));
-    await q.put(null);
-    await q.put(null);
-    await takeSentinels(report, got, 2);
-    expect(stopped(got)).toEqual(['c1', 'c2']);
+    await stopBoth(q, report, got);
     expectTakenOnceInOrder(got, n);
     await Promise.all([c1.done, c2.done]);
   });
@@ -281,10 +286,7 @@ describe.each(runnerNames)('Queue item order $name', ({ make }) => {
     const c1 = runner.start(stasks.consumeSlowly, q, report, 'c1', 3);
     const got = await take(report, 1);
     const c2 = runner.start(stasks.consumeSlowly, q, report, 'c2', 3);
-    await q.put(null);
-    await q.put(null);
-    await takeSentinels(report, got, 2);
-    expect(stopped(got)).toEqual(['c1', 'c2']);
+    await stopBoth(q, report, got);
     expectTakenOnceInOrder(got, n);
     await Promise.all([c1.done, c2.done]);
   });
@@ -300,10 +302,7 @@ describe.each(runnerNames)('Queue item order $name', ({ make }) => {
       const got = await take(report, 1);
       const c2 = runner.start(stasks.consume, q, report, 'c2');
       await Promise.all(producers.map((p) => p.done));
-      await q.put(null);
-      await q.put(null);
-      await takeSentinels(report, got, 2);
-      expect(stopped(got)).toEqual(['c1', 'c2']);
+      await stopBoth(q, report, got);
       expectTaggedTakenOnceInOrder(got, ['p1', 'p2'], n);
       await Promise.all([c1.done, c2.done]);
       await runner.dispose();
