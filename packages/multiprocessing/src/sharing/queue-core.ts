@@ -154,15 +154,6 @@ export class QueueCore implements Served {
     return entry.item;
   }
 
-  /** A local get waits (it found nothing it may take). */
-  localWaitStarted(): void {
-    this.localGetters++;
-  }
-
-  localWaitEnded(): void {
-    this.localGetters--;
-  }
-
   /** @returns false when there were more task_done calls than items. */
   taskDone(count: number): boolean {
     if (count > this.#unfinished) return false;

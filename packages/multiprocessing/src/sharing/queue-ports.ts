@@ -133,11 +133,11 @@ export class LocalQueuePort implements QueuePort {
       return got !== undefined;
     };
     if (ready()) return got!;
-    core.localWaitStarted();
+    core.localGetters++;
     try {
       if (!(await waitFor(core.changed, ready, block ? timeoutMs : 0, SERVER_KEEPER))) throw new Empty();
     } finally {
-      core.localWaitEnded();
+      core.localGetters--;
     }
     return got!;
   }
@@ -343,7 +343,7 @@ export class RemoteQueuePort implements QueuePort, Receiver {
     try {
       if (!(await waitFor(this.#changed, take, timeoutMs, this.#link))) throw new Empty();
     } finally {
-      // A get that gave up no longer waits: the owner must not hand it the oldest item.
+      // A get that gave up no longer waits: the owner must not reclaim items for it.
       if (--this.#pendingGets === 0 && this.#waitingTold) this.#tell(this.#told, false);
     }
     return got!;
