@@ -7,7 +7,8 @@
  * key with the same message; and both ends of a task's progress for executors of their own:
  * {@link setProgress} feeds a future, and a runner that publishes a {@link TaskContext} with
  * {@link setCurrentTask} while a task runs gives it `taskSignal()` and `reportProgress()`.
- * And {@link onBeforeOutcome}: writes batched for the end of a turn leave before a job's outcome.
+ * And {@link onBeforeOutcome}: writes batched for the end of a turn leave before a job's outcome;
+ * {@link onBeforeExit}: a pool's worker process ends its links before it exits gracefully.
  *
  * For those packages only: not part of the public API, and it may change in any release.
  *
@@ -17,6 +18,7 @@ export { builtFile, builtUrl } from './internal/built-file.js';
 export { addClosureHint } from './internal/function-source.js';
 export { childEnv, childExecArgv } from './internal/child-launch.js';
 export { onBeforeOutcome } from './internal/before-outcome.js';
+export { onBeforeExit } from './internal/before-exit.js';
 export { aliasedOption, checkOptionKeys, checkOptionsObject } from './internal/validate.js';
 export { setProgress } from './future.js';
 export { resolveTask } from './worker-entry/runner.js';

@@ -2,10 +2,12 @@
  * The main module of every ProcessPoolExecutor child (started with child_process.fork).
  *
  * The child lives exactly as long as its IPC channel: when the pool closes the channel, or
- * the parent dies (even by SIGKILL, which closes the channel), the child exits; a child busy
+ * the parent dies (even by SIGKILL, which closes the channel), the child exits (after the
+ * bounded before-exit hooks of before-exit.ts, if a package registered any); a child busy
  * in a task is stopped by its agent thread (child-agent.ts), which also gives back jobs the
  * parent takes back before they start. Output goes to the parent's stdout/stderr.
  */
+import { runBeforeExit } from '../internal/before-exit.js';
 import { startAgent } from './child-agent.js';
 import { claimBuffer, Claims } from './claims.js';
 import { isToWorker } from './protocol.js';
@@ -48,8 +50,15 @@ process.on('message', (message: unknown) => {
   runner.handle(message);
 });
 
-// The pool closes the channel to stop an idle child; a dead parent closes it too.
-process.on('disconnect', () => process.exit(0));
+// The pool closes the channel to stop an idle child; a dead parent closes it too. Hooks that
+// another package registered (before-exit.ts: multiprocessing ends its links, so that owners
+// read this child's last frames) run first, for a bounded time; without any, the child exits
+// in this turn. A kill or a crash runs none of this.
+process.on('disconnect', () => {
+  const exiting = runBeforeExit();
+  if (exiting === undefined) process.exit(0);
+  else void exiting.then(() => process.exit(0));
+});
 
 // A task that calls process.exit() (or throws an uncaught error) may end the child in the
 // turn in which earlier jobs finished, whose outcomes still wait for the end-of-turn flush.
