@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { builtUrl, enableReduction, onBeforeOutcome, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
+import { builtUrl, enableReduction, onBeforeExit, onBeforeOutcome, REDUCE, reduceValue, reviveValue } from '@concurrent/futures/internal';
 import { BrokenPipeError } from '../errors.js';
 import { type Frame, FrameSocket } from './frames.js';
 import { F_BUFFER, F_JSON, F_REDUCED, L_RING, P_DEAD } from './ops.js';
@@ -179,6 +179,11 @@ export function runtime(): State {
     onBeforeOutcome(() => {
       for (const link of links.values()) link.wire.flush();
     });
+    // A pool's worker process that the pool lets go (shutdown, idle timeout, maxTasksPerChild)
+    // ends its links as an exiting Process child does (flushLinks): an owner that writes to it
+    // as it exits would otherwise lose its last acknowledgements and puts. A thread with no
+    // link gets here only if it used the runtime; flushLinks then returns at once.
+    onBeforeExit(() => flushLinks());
   }
   return state;
 }
