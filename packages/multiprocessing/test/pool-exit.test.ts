@@ -51,13 +51,13 @@ const FIRST = 200;
  * Then every item put is either reported by the consumer (exactly once) or still in the queue
  * (given back by the closed link), never both and never neither.
  */
-async function round(start: (q: Queue<number | null>, report: Queue<Report>) => Promise<unknown>, letGo: () => Promise<void>): Promise<void> {
+async function round(start: (q: Queue<number | null>, report: Queue<Report>) => PromiseLike<unknown>, letGo: () => Promise<void>): Promise<void> {
   const q = new Queue<number | null>();
   const report = new Queue<Report>();
   const reports: Report[] = [];
   let put = 0;
   let returned = false;
-  const task = start(q, report).then(() => {
+  const task = Promise.resolve(start(q, report)).then(() => {
     returned = true;
   });
   let exited: Promise<void> | undefined;
