@@ -157,7 +157,7 @@ export function encodeValue(value: unknown, json = true): string {
 }
 
 export function decodeValue(text: string): unknown {
-  return text.startsWith(V8_MARK) ? deserialize(Buffer.from(text, 'base64')) : JSON.parse(text);
+  return isJsonValue(text) ? JSON.parse(text) : deserialize(Buffer.from(text, 'base64'));
 }
 
 /** Whether `text` (an encoded value) is JSON, so that the answer may be JSON too. */

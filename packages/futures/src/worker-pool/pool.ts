@@ -714,11 +714,7 @@ export class WorkerPool {
     if (head.stopped) {
       // The task has seen its signal; if it has not returned after the grace period, the
       // worker goes (and the jobs prefetched behind it are requeued when it exits).
-      head.timer = startTimer(() => {
-        if (worker.inflight[0] !== head) return;
-        worker.killedFor = head;
-        worker.handle.kill('SIGKILL');
-      }, ABORT_GRACE_MS);
+      this.#armGrace(worker, head);
       return;
     }
     const ms = head.timeout;
@@ -764,17 +760,20 @@ export class WorkerPool {
     worker.handle.send({ type: 'abort', id: job.id, seq: job.seq });
     clearTimer(job);
     this.#armTimeout(worker);
-    if (job.started && worker.inflight[0] !== job) {
-      // It runs behind jobs that finished but whose outcomes the worker still holds: a task
-      // that blocks its thread keeps them from leaving, and the pool from ever seeing this
-      // job at the head. Past the grace period the worker goes, as for a head job, and the
-      // jobs ahead of it run again elsewhere.
-      job.timer = startTimer(() => {
-        if (!worker.inflight.includes(job)) return;
-        worker.killedFor = job;
-        worker.handle.kill('SIGKILL');
-      }, ABORT_GRACE_MS);
-    }
+    // It runs behind jobs that finished but whose outcomes the worker still holds: a task
+    // that blocks its thread keeps them from leaving, and the pool from ever seeing this job
+    // at the head. Past the grace period the worker goes, as for a head job, and the jobs
+    // ahead of it run again elsewhere.
+    if (job.started && worker.inflight[0] !== job) this.#armGrace(worker, job);
+  }
+
+  /** Kills `worker` for the stopped `job` unless the job has answered within the abort grace. */
+  #armGrace(worker: PoolWorker, job: PoolJob): void {
+    job.timer = startTimer(() => {
+      if (!worker.inflight.includes(job)) return;
+      worker.killedFor = job;
+      worker.handle.kill('SIGKILL');
+    }, ABORT_GRACE_MS);
   }
 
   #onExit(worker: PoolWorker, exitCode: number | null, signal: NodeJS.Signals | null): void {
